@@ -77,7 +77,8 @@ class ProgramValidationError(ConfigurationError):
         self.file = file
         lines = [issue.render(file) for issue in self.issues]
         count = len(lines)
-        head = f"{file or 'programme'} is not a valid loyalty programme ({count} problem{'s' if count != 1 else ''})"
+        plural = "s" if count != 1 else ""
+        head = f"{file or 'programme'} is not a valid loyalty programme ({count} problem{plural})"
         super().__init__(head + ":\n" + "\n".join(f"  {line}" for line in lines))
 
 

@@ -1,0 +1,114 @@
+"""What the engine says: ledger intents and rule outcomes, each with the rule id and a human reason.
+
+Results are plain frozen dataclasses (not pydantic): the engine creates millions of them in a
+backfill and they are already valid by construction. Every result answers "why" — and a rule that
+did *not* apply answers "why not, and how close" through :class:`RuleOutcome`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "IntentKind",
+    "LedgerIntent",
+    "Redemption",
+    "RuleOutcome",
+    "intent_key",
+]
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+
+
+class IntentKind(str, enum.Enum):
+    """What a ledger entry records. Reversals, expiries and redemptions are entries of their own."""
+
+    EARN = "earn"
+    """Points earned by spend (pending until ``available_at``)."""
+    BONUS = "bonus"
+    """A fixed points bonus (first order, ...)."""
+    REVERSAL = "reversal"
+    """Points or a reward taken back after a refund or cancellation (negative points)."""
+    EXPIRY = "expiry"
+    """Points that expired unused (negative points)."""
+    REDEMPTION = "redemption"
+    """Points spent by the customer (negative points); recorded by the shop or the operator."""
+    REFERRAL_REWARD = "referral_reward"
+    """The referrer's reward for a qualified referee (points or a coupon)."""
+    REFERRAL_REJECTED = "referral_rejected"
+    """A referral that will never pay out, with the reason (self-referral, cap, returning customer...)."""
+    COUPON = "coupon"
+    """A coupon issued to the customer (next-purchase, birthday, referral payout)."""
+    LEVEL = "level"
+    """The customer's loyalty level changed."""
+
+
+def intent_key(rule_id: str, kind: IntentKind | str, source: str, customer_key: str, record: str) -> str:
+    """The idempotency key of a ledger entry: rule, kind, customer and the source record it derives from.
+
+    Readable on purpose (``spend-points/earn/magento-de/1042/order:100000123``): an auditor can see
+    from the key alone why the entry exists. The store's unique index on it makes awarding twice impossible.
+    """
+    kind_value = kind.value if isinstance(kind, IntentKind) else kind
+    return f"{rule_id}/{kind_value}/{source}/{customer_key}/{record}"
+
+
+@dataclass(frozen=True, slots=True)
+class LedgerIntent:
+    """An entry the ledger should hold. Writing the same intent twice is a no-op (same ``key``)."""
+
+    key: str
+    kind: IntentKind
+    rule_id: str
+    source: str
+    customer_key: str
+    """The beneficiary (for a referral reward: the referrer)."""
+    record: str
+    """The source record it derives from, e.g. ``order:100000123``, ``refund:55``, ``birthday:2026``."""
+    effective_at: datetime
+    reason: str
+    points: int = 0
+    """Signed points: positive for earn/bonus/reward, negative for reversal/expiry/redemption."""
+    amount: Decimal | None = None
+    """A money value (coupon amount, referee discount), in ``currency``."""
+    currency: str | None = None
+    percent: Decimal | None = None
+    """A percentage value (percent-off coupon)."""
+    available_at: datetime | None = None
+    """Points are usable from this instant (holding period); coupons are valid from it."""
+    expires_at: datetime | None = None
+    reverses: str | None = None
+    """For reversals and expiries: the key of the entry taken back."""
+    attributes: tuple[tuple[str, str], ...] = ()
+    """Extra facts as sorted (name, value) pairs, e.g. ``(("from", "silver"), ("to", "gold"))``."""
+
+    def attribute(self, name: str) -> str | None:
+        for key, value in self.attributes:
+            if key == name:
+                return value
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleOutcome:
+    """Whether one rule applied to a cart or customer, why — or why not, and how close it came."""
+
+    rule_id: str
+    applied: bool
+    reason: str
+    progress: Decimal | None = None
+    """How far toward the rule's condition, from 0 to 1 (1 when met), when that is measurable."""
+    missing: str | None = None
+    """What is still missing, e.g. ``"add 120.00 EUR to the cart"``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Redemption:
+    """Points a customer spent, as recorded by the shop or the operator; consumes batches FIFO."""
+
+    key: str
+    points: int
+    at: datetime
+    reason: str = "points redeemed"
+    attributes: tuple[tuple[str, str], ...] = field(default=())

@@ -12,7 +12,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -21,6 +21,7 @@ import click
 from . import __version__
 from .adapter import discover_adapters
 from .errors import LoyaltyConnectorError, ProgramValidationError
+from .http import RedactingFilter
 from .program import Program, load_program, program_json_schema
 
 EXIT_QUARANTINED = 3
@@ -68,12 +69,7 @@ def _setup_logging(verbose: int) -> None:
     level = logging.WARNING if verbose == 0 else logging.INFO if verbose == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    try:
-        from .http import RedactingFilter
-
-        handler.addFilter(RedactingFilter())
-    except ImportError:  # http is optional only while the package is being assembled
-        pass
+    handler.addFilter(RedactingFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
@@ -215,10 +211,8 @@ def _wait_forever(wait: Callable[[], None] | None = None) -> None:
     import threading
 
     stop = threading.Event()
-    try:
+    with suppress(KeyboardInterrupt):
         (wait or stop.wait)()
-    except KeyboardInterrupt:
-        pass
 
 
 def _render_table(rows: list[dict[str, Any]], columns: list[str]) -> str:

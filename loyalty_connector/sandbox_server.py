@@ -274,7 +274,8 @@ def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
         server_version = f"{server.name}-sandbox"
 
         def log_message(self, format: str, *args: Any) -> None:
-            logger.debug("%s %s", server.name, format % args)
+            # the request line may carry tokens in its query string: log the method and path only
+            logger.debug("%s %s %s", server.name, self.command, urlsplit(self.path).path)
 
         def _handle(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)

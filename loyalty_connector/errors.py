@@ -12,6 +12,7 @@ never carries a secret (tokens, client secrets, Authorization headers)::
     │   ├── PermissionDeniedError     credentials fine, ACL grant missing (403)
     │   ├── NotFoundError             the shop has no such record or route (404)
     │   ├── ShopRequestError          the shop rejected the request (other 4xx): fix the request
+    │   ├── PagingError               a page came back out of keyset order, or the cursor did not move
     │   └── TransientShopError        may succeed later: retried by the HTTP client
     │       ├── RateLimitedError      429; carries the wait the shop asked for
     │       └── ShopUnavailableError  connection error, timeout, 5xx, truncated body
@@ -30,6 +31,7 @@ __all__ = [
     "LoyaltyConnectorError",
     "MappingError",
     "NotFoundError",
+    "PagingError",
     "PermissionDeniedError",
     "ProgramIssue",
     "ProgramValidationError",
@@ -118,6 +120,14 @@ class NotFoundError(ShopError):
 
 class ShopRequestError(ShopError):
     """The shop rejected the request as invalid (a 4xx other than 401/403/404/429). Not retried."""
+
+
+class PagingError(ShopError):
+    """The shop answered a page that would make the sync loop or skip records; the run stops.
+
+    Raised when a page is out of ``(changed_at, tiebreak)`` order, or a full page left the cursor where
+    it was. Nothing of that page is committed. Usually a shop extension changes sorting or filtering.
+    """
 
 
 class TransientShopError(ShopError):

@@ -214,7 +214,10 @@ class SandboxServer:
         self._httpd = ThreadingHTTPServer((self._host, self._port), handler_class)
         self._httpd.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name=f"{self.name}-http", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"{self.name}-http",
+            daemon=True,
         )
         self._thread.start()
         logger.info("%s sandbox listening on %s", self.name, self.base_url)
@@ -271,6 +274,7 @@ class SandboxServer:
 def _make_handler(server: SandboxServer) -> type[BaseHTTPRequestHandler]:
     class _Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # small responses otherwise wait ~40 ms for delayed ACKs
         server_version = f"{server.name}-sandbox"
 
         def log_message(self, format: str, *args: Any) -> None:

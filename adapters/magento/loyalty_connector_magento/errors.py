@@ -1,0 +1,222 @@
+"""Magento error bodies turned into one readable line, and the status -> action table for Magento.
+
+Magento answers errors in two envelopes (``Magento\\Framework\\Webapi\\ErrorProcessor``,
+``Magento\\Framework\\Webapi\\Rest\\Response::_renderMessages``)::
+
+    {"message": "No such entity with %fieldName = %fieldValue",
+     "parameters": {"fieldName": "id", "fieldValue": 9999}, "errors": [...], "trace": "..."}
+    {"messages": {"error": [{"code": 500, "message": "Server internal error. See details in report ..."}]}}
+
+``parameters`` is either a list (placeholders ``%1``, ``%2``...) or an object (``%name``); they are
+substituted the way ``Magento\\Framework\\Phrase\\Renderer\\Placeholder`` does (``strtr``: longest key
+first). The ``trace`` is never shown: it can hold file paths and personal data.
+
+The table overrides the core's default only where Magento differs: a 401 there can mean a missing ACL
+grant, a disabled standalone-bearer token or an expired admin token (all three answer
+``"The consumer isn't authorized to access %resources."``), so the hint names every cause.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "ADMIN_2FA_HINT",
+    "BEARER_HINT",
+    "PAGE_SIZE_LIMIT",
+    "TierPriceFailure",
+    "magento_error_table",
+    "page_size_limit",
+    "parse_error_response",
+    "render_magento_message",
+    "substitute",
+    "tier_price_failures",
+]
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+from loyalty_connector.errors import (
+    AuthenticationError,
+    NotFoundError,
+    PermissionDeniedError,
+    ShopRequestError,
+)
+from loyalty_connector.http import Action, ErrorRule
+
+PAGE_SIZE_LIMIT = re.compile(r"Maximum SearchCriteria pageSize is (\d+)")
+"""``Magento\\Framework\\Webapi\\Validator\\SearchCriteriaValidator``, once parameters are substituted."""
+
+BEARER_HINT = (
+    "Either the integration lacks the ACL resource named above (System > Extensions > Integrations > "
+    "edit > API: grant it, then re-authorize the integration), or, with auth: bearer on Magento 2.4.4+, "
+    "the shop does not accept integration access tokens as standalone bearer tokens (enable Stores > "
+    "Configuration > Services > OAuth > Consumer Settings > 'Allow OAuth Access Tokens to be used as "
+    "standalone Bearer tokens', or use auth: oauth, which works on every 2.4 shop)."
+)
+
+ADMIN_2FA_HINT = (
+    "Admin-token auth needs Two-Factor Authorization off for API token requests (Magento_TwoFactorAuth "
+    "is on by default since 2.4.0); create an integration instead (System > Extensions > Integrations) "
+    "and use auth: oauth."
+)
+
+
+def substitute(message: str, parameters: Any) -> str:
+    """Fill Magento placeholders: a list fills ``%1``, ``%2``...; an object fills ``%name``."""
+    if isinstance(parameters, Mapping):
+        pairs = {f"%{key}": _plain(value) for key, value in parameters.items()}
+    elif isinstance(parameters, Sequence) and not isinstance(parameters, str | bytes):
+        pairs = {f"%{index + 1}": _plain(value) for index, value in enumerate(parameters)}
+    else:
+        return message
+    if not pairs:
+        return message
+    pattern = re.compile("|".join(re.escape(key) for key in sorted(pairs, key=len, reverse=True)))
+    return pattern.sub(lambda match: pairs[match.group(0)], message)
+
+
+def _plain(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain(item) for item in value)
+    if isinstance(value, Mapping):
+        return ", ".join(f"{key}: {_plain(item)}" for key, item in value.items())
+    return "" if value is None else str(value)
+
+
+def render_magento_message(body: Any) -> str | None:
+    """One readable message from either Magento error envelope, or ``None`` if the body is neither."""
+    if not isinstance(body, Mapping):
+        return None
+    parts: list[str] = []
+    message = body.get("message")
+    if isinstance(message, str) and message:
+        parts.append(substitute(message, body.get("parameters")))
+    for error in body.get("errors") or []:
+        if isinstance(error, Mapping) and isinstance(error.get("message"), str):
+            detail = substitute(error["message"], error.get("parameters"))
+            if detail not in parts:
+                parts.append(detail)
+    messages = body.get("messages")
+    if isinstance(messages, Mapping):
+        for error in messages.get("error") or []:
+            if isinstance(error, Mapping) and isinstance(error.get("message"), str):
+                text = substitute(error["message"], error.get("parameters"))
+                code = error.get("code")
+                parts.append(f"{text} (code {code})" if code is not None else text)
+    if not parts:
+        return None
+    head, *rest = parts
+    return head if not rest else f"{head}: " + "; ".join(rest)
+
+
+def parse_error_response(response: requests.Response) -> str | None:
+    """The ``error_parser`` for :class:`~loyalty_connector.http.HttpClient`: Magento's message or None."""
+    try:
+        body = json.loads(response.content.decode("utf-8", errors="replace"))
+    except ValueError:
+        return None
+    return render_magento_message(body)
+
+
+def page_size_limit(message: str) -> int | None:
+    """The maximum page size named by a 400 "Maximum SearchCriteria pageSize is N", if that is the error."""
+    match = PAGE_SIZE_LIMIT.search(message)
+    return int(match.group(1)) if match else None
+
+
+@dataclass(frozen=True)
+class TierPriceFailure:
+    """One row ``POST /V1/products/tier-prices`` (or ``-delete``) refused, answered inside a 200."""
+
+    sku: str
+    website_id: str
+    customer_group: str
+    quantity: str
+    message: str
+
+    def describe(self) -> str:
+        return (
+            f"SKU {self.sku}, website {self.website_id}, group {self.customer_group}, "
+            f"qty {self.quantity}: {self.message}"
+        )
+
+
+_TIER_ROW_KEYS = ("SKU", "websiteId", "customerGroup", "qty")
+
+
+def tier_price_failures(body: Any) -> list[TierPriceFailure]:
+    """Read the per-row failure list of the tier-price endpoints.
+
+    ``TierPriceValidator`` builds each failure from a named map whose *last four* entries are always
+    SKU, website id, customer group and quantity (optionally preceded by ``price``/``priceType``), but the
+    REST layer serializes ``parameters`` as a positional list of strings. So the last four values name
+    the row, and a fifth leading value fills the one remaining placeholder of the message.
+    """
+    if not isinstance(body, list):
+        return []
+    failures: list[TierPriceFailure] = []
+    for entry in body:
+        if not isinstance(entry, Mapping):
+            continue
+        raw_message = str(entry.get("message") or "tier price row rejected")
+        params = [_plain(value) for value in entry.get("parameters") or []]
+        row = (["?"] * 4 + params)[-4:]
+        named: dict[str, str] = dict(zip(_TIER_ROW_KEYS, row, strict=True))
+        leading = params[:-4]
+        if leading:
+            others = [
+                name for name in re.findall(r"%([A-Za-z]\w*)", raw_message) if name not in _TIER_ROW_KEYS
+            ]
+            if others:
+                named[others[0]] = leading[0]
+        failures.append(
+            TierPriceFailure(
+                sku=row[0],
+                website_id=row[1],
+                customer_group=row[2],
+                quantity=row[3],
+                message=substitute(raw_message, named),
+            )
+        )
+    return failures
+
+
+def magento_error_table(auth_mode: str) -> dict[int | str, ErrorRule]:
+    """Magento's overrides of the core status table, with hints that say what to do."""
+    if auth_mode == "admin_token":
+        unauthorized = ErrorRule(
+            Action.REFRESH_AUTH,
+            AuthenticationError,
+            "The admin token was refused even after requesting a new one: check the admin user's "
+            "username/password and its role's resources (System > Permissions > User Roles).",
+        )
+    elif auth_mode == "bearer":
+        unauthorized = ErrorRule(Action.FAIL, AuthenticationError, BEARER_HINT)
+    else:
+        unauthorized = ErrorRule(
+            Action.FAIL,
+            AuthenticationError,
+            "Check the integration's consumer key/secret and access token/secret (System > Extensions > "
+            "Integrations > edit > Integration Details) and that the integration is active and granted "
+            "the ACL resource named above (API tab; re-authorize after changing resources).",
+        )
+    return {
+        401: unauthorized,
+        403: ErrorRule(
+            Action.FAIL,
+            PermissionDeniedError,
+            "Grant the integration (or admin role) the ACL resource for this call; see "
+            "docs/adapters/magento.md for the resource each command needs.",
+        ),
+        404: ErrorRule(
+            Action.FAIL,
+            NotFoundError,
+            "A 404 'Request does not match any route' means the URL is wrong: check base_url (the shop "
+            "root, without /rest) and settings.store_code (a store view code, or 'all').",
+        ),
+        400: ErrorRule(Action.FAIL, ShopRequestError, "The shop rejected the request; nothing was changed."),
+    }

@@ -1,0 +1,275 @@
+"""Evaluate one customer's whole history: points, levels, coupons and referral rewards.
+
+:class:`CustomerEvaluator` compiles the programme once; :meth:`CustomerEvaluator.evaluate` re-reads a
+customer's complete history at ``now`` and returns the complete set of ledger intents. Keys derive
+only from the rule, the kind, the customer and the source record, so evaluating again — later, or
+with the history in another order — yields the same keys, and the ledger's unique index makes
+writing them again a no-op. Records dated after ``now`` (orders placed, refunds created,
+redemptions made later) are ignored: an evaluation is the history as of ``now``.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CustomerEvaluator", "CustomerResult", "History", "LevelState", "Referee"]
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from types import MappingProxyType
+
+from ..domain import Customer, Order, OrderStatus, Refund
+from ..program import Level, Program
+from .conditions import convert_amount, qualifying_subtotal
+from .coupons import CouponRules
+from .levels import CountedOrder, LevelRules, LevelState
+from .points import PointsPlan, PointsRules, counted_at, settle_points
+from .referrals import ReferralRules
+from .results import LedgerIntent, Redemption, RuleOutcome
+
+_NO_GROUPS: Mapping[str, str] = MappingProxyType({})
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """One customer's whole history, in any order; the evaluator sorts by time, then id."""
+
+    orders: Sequence[Order]
+    refunds: Sequence[Refund] = ()
+    redemptions: Sequence[Redemption] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Referee:
+    """A customer or guest whose orders used the referrer's code."""
+
+    customer: Customer | None
+    email: str
+    history: History
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerResult:
+    """Everything the rules say about one customer at ``now``."""
+
+    intents: tuple[LedgerIntent, ...]
+    """Every intent up to ``now``, sorted by ``(effective_at, key)``; keys are unique."""
+    level: LevelState | None
+    """The level held at ``now``; ``None`` when the programme has no levels."""
+    outcomes: tuple[RuleOutcome, ...]
+    referral_code: str | None
+    """The customer's referral code; ``None`` without referrals or without a secret."""
+
+    def points_balance(self, at: datetime) -> int:
+        """Usable points at ``at``: each entry counts from ``available_at`` (else ``effective_at``)."""
+        return sum(i.points for i in self.intents if i.points and counted_at(i) <= at)
+
+    def points_pending(self, at: datetime) -> int:
+        """Points recorded by ``at`` but still in their holding period (net of pending reversals)."""
+        return sum(
+            i.points
+            for i in self.intents
+            if i.points and i.available_at is not None and i.effective_at <= at < i.available_at
+        )
+
+
+def _group_code(group_codes: Mapping[str, str], group_id: str | None) -> str | None:
+    return None if group_id is None else group_codes.get(group_id, group_id)
+
+
+def _latest_orders(orders: Sequence[Order], now: datetime) -> list[Order]:
+    """One version per order (the latest read), placed by ``now``, sorted by placed_at then id."""
+    latest: dict[str, Order] = {}
+    for order in orders:
+        if order.placed_at > now:
+            continue
+        known = latest.get(order.external_id)
+        if known is None or (order.updated_at, order.status.value) > (known.updated_at, known.status.value):
+            latest[order.external_id] = order
+    return sorted(latest.values(), key=lambda o: (o.placed_at, o.external_id))
+
+
+def _refunds_by_order(refunds: Sequence[Refund], now: datetime) -> dict[str, list[Refund]]:
+    latest: dict[str, Refund] = {}
+    for refund in refunds:
+        if refund.created_at > now:
+            continue
+        known = latest.get(refund.external_id)
+        if known is None or refund.updated_at > known.updated_at:
+            latest[refund.external_id] = refund
+    by_order: dict[str, list[Refund]] = {}
+    for refund in sorted(latest.values(), key=lambda r: (r.created_at, r.external_id)):
+        by_order.setdefault(refund.order_id, []).append(refund)
+    return by_order
+
+
+def _redemptions(redemptions: Sequence[Redemption], now: datetime) -> list[Redemption]:
+    unique = {r.key: r for r in redemptions if r.at <= now}
+    return sorted(unique.values(), key=lambda r: (r.at, r.key))
+
+
+class CustomerEvaluator:
+    """The customer half of the rule engine: the programme compiled once, evaluated per customer."""
+
+    def __init__(self, program: Program) -> None:
+        self.program = program
+        points = program.points
+        self._points = PointsRules(program, points) if points is not None else None
+        self._levels = LevelRules(program, program.levels) if program.levels is not None else None
+        self._coupons = CouponRules(program, program.coupons) if program.coupons is not None else None
+        self._referrals = (
+            ReferralRules(
+                program,
+                program.referrals,
+                pending_days=self._points.pending_days if self._points is not None else 0,
+                expiry=self._points.expiry if self._points is not None else None,
+            )
+            if program.referrals is not None
+            else None
+        )
+        rule_ids: list[str] = []
+        if points is not None:
+            rule_ids += [r.id for r in points.earn] + [b.id for b in points.bonuses]
+        if program.coupons is not None:
+            rule_ids += [c.id for c in program.coupons.next_purchase]
+        if program.levels is not None:
+            rule_ids += [level.id for level in program.levels.levels]
+        self._order_rule_ids = tuple(rule_ids)
+        self._points_per_unit = points.points_per_currency_unit if points is not None else None
+        if program.foreign_currency == "convert":
+            self._foreign = "there is no exchange rate for it, so it is left out of rewards"
+        else:
+            self._foreign = "orders in other currencies are left out of rewards (foreign_currency: exclude)"
+
+    def evaluate(
+        self,
+        customer: Customer,
+        history: History,
+        now: datetime,
+        *,
+        customer_group: str | None = None,
+        referees: Sequence[Referee] = (),
+        referral_secret: bytes | None = None,
+        group_codes: Mapping[str, str] = _NO_GROUPS,
+    ) -> CustomerResult:
+        """Every ledger intent ``customer``'s history yields up to ``now``, the level and the outcomes.
+
+        ``customer_group`` is the customer's current group code (else their ``group_id`` is mapped
+        through ``group_codes``); an order's own ``group_id`` wins for that order's rules.
+        """
+        if now.tzinfo is None or now.utcoffset() is None:
+            raise ValueError("now must be timezone-aware (UTC)")
+        source, key = customer.source, customer.key
+        orders = _latest_orders(history.orders, now)
+        refunds = _refunds_by_order(history.refunds, now)
+        intents: list[LedgerIntent] = []
+        outcomes: list[RuleOutcome] = []
+        spend = self._spend(orders, outcomes)
+        own_group = (
+            customer_group if customer_group is not None else _group_code(group_codes, customer.group_id)
+        )
+        level_state, timeline = None, None
+        if self._levels is not None:
+            timeline = self._levels.timeline(customer.created_at, self._counted(orders, spend, refunds))
+            level_state = self._levels.state(timeline, customer.created_at, now)
+            intents += self._levels.intents(timeline, source, key, now)
+            outcomes += self._levels.outcomes(timeline, level_state, customer.created_at, now)
+
+        def level_before(at: datetime) -> Level | None:
+            if self._levels is None or timeline is None:
+                return None
+            return self._levels.level(timeline.held_before(at))
+
+        def groups_at(at: datetime) -> set[str]:
+            groups = {own_group} if own_group is not None else set()
+            if self._levels is not None and timeline is not None:
+                level = self._levels.level(timeline.held_at(at))
+                if level is not None:
+                    groups.add(level.customer_group)
+            return groups
+
+        plan = PointsPlan()
+        if self._points is not None:
+            plan = self._points.plan(
+                source=source,
+                customer_key=key,
+                orders=orders,
+                spend=spend,
+                refunds=refunds,
+                group_of=lambda o: own_group if o.group_id is None else _group_code(group_codes, o.group_id),
+                level_before=level_before,
+            )
+        code = None
+        if self._referrals is not None:
+            if referral_secret:
+                code = self._referrals.code(referral_secret, source, key)
+            referral = self._referrals.plan(customer, referees, code, now)
+            plan.grants += referral.grants
+            plan.claims += referral.claims
+            plan.intents += referral.intents
+            plan.outcomes += referral.outcomes
+        redemptions = _redemptions(history.redemptions, now)
+        if plan.grants or redemptions:
+            settled, why = settle_points(
+                plan.grants,
+                plan.claims,
+                redemptions,
+                now,
+                source=source,
+                customer_key=key,
+                points_per_unit=self._points_per_unit,
+                currency=self.program.currency,
+            )
+            intents += settled
+            outcomes += why
+        intents += plan.intents
+        outcomes += plan.outcomes
+        if self._coupons is not None:
+            found, why = self._coupons.next_purchase(
+                source=source, customer_key=key, orders=orders, spend=spend
+            )
+            intents += found
+            outcomes += why
+            found, why = self._coupons.birthday(
+                customer=customer, source=source, groups_at=groups_at, now=now
+            )
+            intents += found
+            outcomes += why
+        intents.sort(key=lambda intent: (intent.effective_at, intent.key))
+        return CustomerResult(tuple(intents), level_state, tuple(outcomes), code)
+
+    def _spend(self, orders: Sequence[Order], outcomes: list[RuleOutcome]) -> dict[str, Decimal | None]:
+        """Each order's product subtotal after discounts in programme currency; ``None`` (explained
+        once per rule in ``outcomes``) when its currency is left out of rewards."""
+        spend: dict[str, Decimal | None] = {}
+        for order in orders:
+            value = convert_amount(
+                self.program, qualifying_subtotal(order, "after_discounts"), order.currency
+            )
+            spend[order.external_id] = value
+            if value is None:
+                reason = f"order {order.number} is in {order.currency}: {self._foreign}"
+                outcomes.extend(RuleOutcome(rule_id, False, reason) for rule_id in self._order_rule_ids)
+        return spend
+
+    def _counted(
+        self,
+        orders: Sequence[Order],
+        spend: Mapping[str, Decimal | None],
+        refunds: Mapping[str, list[Refund]],
+    ) -> list[CountedOrder]:
+        """The orders that count toward levels, with their refunds in programme currency."""
+        assert self._levels is not None
+        statuses = self._levels.statuses
+        counted = []
+        for order in orders:
+            value = spend[order.external_id]
+            if value is None or order.status not in statuses:
+                continue
+            returned = tuple(
+                (r.created_at, convert_amount(self.program, r.amount.amount, r.amount.currency) or Decimal(0))
+                for r in refunds.get(order.external_id, ())
+            )
+            closed_at = order.updated_at if order.status is OrderStatus.CLOSED else None
+            counted.append(CountedOrder(order.placed_at, value, returned, closed_at))
+        return counted

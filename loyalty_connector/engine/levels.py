@@ -1,0 +1,326 @@
+"""Loyalty levels over a rolling window: upgrade at once, downgrade only after a grace period.
+
+The qualified level ``q(t)`` is the highest level whose every set criterion (spend and order count
+in ``(t - window, t]``, membership since ``created_at``) holds at ``t``. It is piecewise constant
+and changes only at events: an order enters, a refund lowers the spend, an order leaves the window
+(``placed_at + window_days``), a membership anniversary. The held level is the highest level
+qualified at any instant of ``[t - grace, t]``, a sliding maximum computed in one sweep over those
+events and their grace ends — never day by day.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CountedOrder", "LevelRules", "LevelState", "LevelTimeline"]
+
+from bisect import bisect_left, bisect_right
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from ..domain import quantize
+from ..program import Level, Levels, Program
+from .conditions import QUALIFYING, local_date
+from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key
+
+_DAY = timedelta(days=1)
+_LEVEL = IntentKind.LEVEL.value
+
+
+@dataclass(frozen=True, slots=True)
+class CountedOrder:
+    """An order that counts toward levels: its spend in programme currency and what reduces it."""
+
+    placed_at: datetime
+    spend: Decimal
+    refunds: tuple[tuple[datetime, Decimal], ...] = ()
+    """(created_at, amount in programme currency) of its refunds, oldest first."""
+    closed_at: datetime | None = None
+    """When the shop marked it fully refunded, if it did."""
+
+
+@dataclass(frozen=True, slots=True)
+class LevelState:
+    """The level a customer holds at ``now``, and why."""
+
+    level_id: str | None
+    name: str | None
+    customer_group: str | None
+    since: datetime | None
+    qualified_level_id: str | None
+    """The level the criteria give right now (lower than ``level_id`` during a grace period)."""
+    downgrade_at: datetime | None
+    """When the held level falls if nothing else happens (no new orders)."""
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class LevelTimeline:
+    """One customer's qualified and held levels over time (level indexes; -1 is no level)."""
+
+    times: tuple[datetime, ...]
+    qualified: tuple[int, ...]
+    spend: tuple[Decimal, ...]
+    orders: tuple[int, ...]
+    change_times: tuple[datetime, ...]
+    held: tuple[int, ...]
+
+    def held_at(self, at: datetime) -> int:
+        """Index of the level held at ``at`` (changes at ``at`` included)."""
+        i = bisect_right(self.change_times, at) - 1
+        return self.held[i] if i >= 0 else -1
+
+    def held_before(self, at: datetime) -> int:
+        """Index of the level held just before ``at`` (what an order placed at ``at`` is earned at)."""
+        i = bisect_left(self.change_times, at) - 1
+        return self.held[i] if i >= 0 else -1
+
+    def figures_at(self, at: datetime) -> tuple[int, Decimal, int]:
+        """(qualified level index, spend in window, orders in window) at ``at``."""
+        i = bisect_right(self.times, at) - 1
+        if i < 0:
+            return -1, Decimal(0), 0
+        return self.qualified[i], self.spend[i], self.orders[i]
+
+
+class LevelRules:
+    """The programme's levels, compiled once."""
+
+    def __init__(self, program: Program, levels: Levels) -> None:
+        self.levels: tuple[Level, ...] = tuple(levels.levels)
+        self.statuses = QUALIFYING[levels.qualifying_status]
+        """Order statuses that count toward levels."""
+        self._currency = program.currency
+        self._zone = ZoneInfo(program.timezone)
+        self._window = timedelta(days=levels.window_days)
+        self._window_days = levels.window_days
+        self._grace = timedelta(days=levels.grace_days)
+        self._grace_days = levels.grace_days
+        self._milestones = sorted({level.min_membership_days for level in self.levels} - {0})
+        self._criteria = tuple(
+            (i, level.min_spend, level.min_orders, timedelta(days=level.min_membership_days))
+            for i, level in reversed(list(enumerate(self.levels)))
+        )
+
+    def level(self, index: int) -> Level | None:
+        return self.levels[index] if index >= 0 else None
+
+    def _qualified(self, spend: Decimal, orders: int, membership: timedelta) -> int:
+        for index, min_spend, min_orders, min_membership in self._criteria:
+            if spend >= min_spend and orders >= min_orders and membership >= min_membership:
+                return index
+        return -1
+
+    def timeline(self, created_at: datetime, orders: Sequence[CountedOrder]) -> LevelTimeline:
+        """The level timeline from the customer's first event on, including future window exits."""
+        deltas: dict[datetime, list[Decimal | int]] = {}
+
+        def add(at: datetime, spend: Decimal, count: int) -> None:
+            entry = deltas.get(at)
+            if entry is None:
+                deltas[at] = [spend, count]
+            else:
+                entry[0] += spend
+                entry[1] += count
+
+        origin = created_at
+        window = self._window
+        for order in orders:
+            placed = order.placed_at
+            origin = min(origin, placed)
+            end = placed + window
+            left = order.spend
+            counting = True
+            add(placed, left, 1)
+            for at, amount in order.refunds:
+                if at >= end or not counting:
+                    break
+                at = max(at, placed)
+                part = min(amount, left)
+                if part > 0:
+                    left -= part
+                    add(at, -part, 0)
+                if left <= 0 and amount > 0:
+                    counting = False
+                    add(at, Decimal(0), -1)
+            if counting and order.closed_at is not None and order.closed_at < end:
+                add(max(order.closed_at, placed), -left, -1)
+                left, counting = Decimal(0), False
+            add(end, -left, -1 if counting else 0)
+        for days in self._milestones:
+            add(created_at + timedelta(days=days), Decimal(0), 0)
+        add(origin, Decimal(0), 0)
+
+        times = sorted(deltas)
+        qualified: list[int] = []
+        spends: list[Decimal] = []
+        counts: list[int] = []
+        spend, count = Decimal(0), 0
+        for at in times:
+            d_spend, d_count = deltas[at]
+            spend += d_spend
+            count += int(d_count)
+            spends.append(spend)
+            counts.append(count)
+            qualified.append(self._qualified(spend, count, at - created_at))
+        change_times, held = self._held(times, qualified)
+        return LevelTimeline(
+            tuple(times), tuple(qualified), tuple(spends), tuple(counts), tuple(change_times), tuple(held)
+        )
+
+    def _held(self, times: list[datetime], qualified: list[int]) -> tuple[list[datetime], list[int]]:
+        """Sliding maximum of ``qualified`` over ``[t - grace, t]``: the instants where it changes."""
+        grace = self._grace
+        n = len(times)
+        leaves = [times[i + 1] + grace for i in range(n - 1)]
+        candidates = sorted(set(times).union(leaves))
+        window: deque[int] = deque()
+        added = removed = 0
+        change_times: list[datetime] = []
+        held: list[int] = []
+        current = -1
+        for at in candidates:
+            while added < n and times[added] <= at:
+                while window and qualified[window[-1]] <= qualified[added]:
+                    window.pop()
+                window.append(added)
+                added += 1
+            while removed < n - 1 and leaves[removed] <= at:
+                if window and window[0] == removed:
+                    window.popleft()
+                removed += 1
+            level = qualified[window[0]] if window else -1
+            if level != current:
+                change_times.append(at)
+                held.append(level)
+                current = level
+        return change_times, held
+
+    def intents(
+        self, timeline: LevelTimeline, source: str, customer_key: str, now: datetime
+    ) -> list[LedgerIntent]:
+        """A LEVEL intent per change of the held level up to ``now``.
+
+        Record ``level:<date in programme tz>:<level id or none>``; a second change to the same level
+        on the same day gets ``#2``, ``#3``... (chronological, so stable as ``now`` moves on).
+        """
+        out: list[LedgerIntent] = []
+        seen: dict[str, int] = {}
+        previous = -1
+        for at, index in zip(timeline.change_times, timeline.held, strict=True):
+            if at > now:
+                break
+            to = self.level(index)
+            was = self.level(previous)
+            to_id = to.id if to is not None else "none"
+            record = f"level:{local_date(at, self._zone).isoformat()}:{to_id}"
+            seen[record] = seen.get(record, 0) + 1
+            if seen[record] > 1:
+                record += f"#{seen[record]}"
+            rule_id = to.id if to is not None else was.id if was is not None else "none"
+            out.append(
+                LedgerIntent(
+                    key=intent_key(rule_id, _LEVEL, source, customer_key, record),
+                    kind=IntentKind.LEVEL,
+                    rule_id=rule_id,
+                    source=source,
+                    customer_key=customer_key,
+                    record=record,
+                    effective_at=at,
+                    reason=self._change_reason(timeline, at, previous, index),
+                    attributes=(("from", was.id if was is not None else "none"), ("to", to_id)),
+                )
+            )
+            previous = index
+        return out
+
+    def _figures(self, spend: Decimal, orders: int) -> str:
+        return (
+            f"{quantize(spend, self._currency):,} {self._currency} spend and {orders} orders "
+            f"in the last {self._window_days} days"
+        )
+
+    def _change_reason(self, timeline: LevelTimeline, at: datetime, was: int, to: int) -> str:
+        _, spend, orders = timeline.figures_at(at)
+        figures = self._figures(spend, orders)
+        name = self.levels[to].name if to >= 0 else "no level"
+        if to > was:
+            return f"upgraded to {name}: {figures}"
+        return f"moved down to {name} after the {self._grace_days}-day grace period: {figures}"
+
+    def state(self, timeline: LevelTimeline, created_at: datetime, now: datetime) -> LevelState:
+        """The level held at ``now``, since when, what the criteria give, and when it would fall."""
+        i = bisect_right(timeline.change_times, now) - 1
+        held = timeline.held[i] if i >= 0 else -1
+        since = timeline.change_times[i] if i >= 0 and held >= 0 else None
+        qualified, spend, orders = timeline.figures_at(now)
+        downgrade_at = None
+        if held >= 0:
+            for at, index in zip(timeline.change_times[i + 1 :], timeline.held[i + 1 :], strict=True):
+                if index < held:
+                    downgrade_at = at
+                    break
+        level = self.level(held)
+        figures = self._figures(spend, orders)
+        if level is None:
+            reason = f"no level: {figures}"
+        elif qualified < held:
+            until = f" until {local_date(downgrade_at, self._zone).isoformat()}" if downgrade_at else ""
+            below = self.levels[qualified].name if qualified >= 0 else "no level"
+            reason = (
+                f"{level.name} held by the {self._grace_days}-day grace period{until}; "
+                f"qualifies for {below}: {figures}"
+            )
+        else:
+            reason = f"{level.name}: {figures}"
+        return LevelState(
+            level_id=level.id if level is not None else None,
+            name=level.name if level is not None else None,
+            customer_group=level.customer_group if level is not None else None,
+            since=since,
+            qualified_level_id=self.levels[qualified].id if qualified >= 0 else None,
+            downgrade_at=downgrade_at,
+            reason=reason,
+        )
+
+    def outcomes(
+        self, timeline: LevelTimeline, state: LevelState, created_at: datetime, now: datetime
+    ) -> list[RuleOutcome]:
+        """The held level (applied) and how close the next one is (not applied)."""
+        out = []
+        if state.level_id is not None:
+            out.append(RuleOutcome(state.level_id, True, state.reason, progress=Decimal(1)))
+        qualified, spend, orders = timeline.figures_at(now)
+        if qualified + 1 >= len(self.levels):
+            return out
+        target = self.levels[qualified + 1]
+        missing: list[str] = []
+        ratios: list[Decimal] = []
+        if target.min_spend > 0:
+            ratios.append(min(Decimal(1), max(Decimal(0), spend) / target.min_spend))
+            if spend < target.min_spend:
+                gap = quantize(target.min_spend - spend, self._currency)
+                missing.append(f"spend {gap:,} {self._currency} more in the last {self._window_days} days")
+        if target.min_orders > 0:
+            ratios.append(min(Decimal(1), Decimal(orders) / target.min_orders))
+            if orders < target.min_orders:
+                more = target.min_orders - orders
+                missing.append(
+                    f"place {more} more order{'s' if more != 1 else ''} in the last {self._window_days} days"
+                )
+        if target.min_membership_days > 0:
+            member = max(timedelta(0), now - created_at)
+            ratios.append(min(Decimal(1), Decimal(member // _DAY) / target.min_membership_days))
+            needed = timedelta(days=target.min_membership_days) - member
+            if needed > timedelta(0):
+                days = -(-needed // _DAY)
+                missing.append(f"stay a member {days} more day{'s' if days != 1 else ''}")
+        what = " and ".join(missing)
+        keep = state.level_id == target.id
+        reason = f"{what} to keep {target.name}" if keep else f"{what} for {target.name}"
+        out.append(
+            RuleOutcome(target.id, False, reason, progress=min(ratios, default=Decimal(0)), missing=what)
+        )
+        return out

@@ -1,0 +1,310 @@
+"""Incremental sync of one source: read each stream from its checkpoint, commit page by page, evaluate.
+
+::
+
+    runner = SyncRunner(store, adapter, program, referral_secret=secret)
+    report = runner.run()          # SyncReport; report.quarantined > 0 -> CLI exits 3
+
+For each stream the adapter offers, pages are read by keyset from the checkpoint minus the look-back
+and each page is committed with the cursor after it in one transaction (:meth:`Store.apply_page`):
+at-least-once fetching, exactly-once effects. Then every customer the pages touched, and every
+customer due for a scheduled review, is evaluated (:func:`~.evaluation.evaluate_dirty`).
+
+A second run against the same store and source fails at once with
+:class:`~loyalty_connector.errors.ConflictError`; the run is recorded in the store either way.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "STREAM_ORDER",
+    "Stopped",
+    "SyncRunner",
+    "describe_failure",
+    "read_stream",
+    "record_end",
+    "utc_now",
+]
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Collection, Mapping, Sequence
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from ..adapter import Cursor, ReadRecord, ShopAdapter, Stream
+from ..domain import Customer
+from ..program import Program
+from ..store import SYNC_SCOPE, PageWrite, RecordCounts, Store
+from .cursor import DEFAULT_LOOK_BACK, check_page, start_position
+from .evaluation import Evaluator, default_evaluator, evaluate_dirty, referral_code_for
+from .reports import EvaluationReport, ProgressCallback, ProgressEvent, SyncReport
+
+logger = logging.getLogger(__name__)
+
+STREAM_ORDER = (Stream.CUSTOMERS, Stream.ORDERS, Stream.REFUNDS)
+"""Streams are read in this order so orders find their customers and refunds their orders."""
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Stopped(Exception):
+    """Raised inside a worker when another worker failed and the backfill is stopping."""
+
+
+def read_stream(
+    store: Store,
+    adapter: ShopAdapter,
+    stream: Stream,
+    *,
+    scope: str,
+    start: Cursor,
+    page_size: int,
+    until: datetime | None = None,
+    run_id: int | None = None,
+    clock: Callable[[], datetime] = utc_now,
+    codes: Callable[[Sequence[ReadRecord]], Mapping[str, str]] | None = None,
+    on_page: Callable[[RecordCounts], None] | None = None,
+    dry_run: bool = False,
+    stop: threading.Event | None = None,
+) -> RecordCounts:
+    """Read ``stream`` from ``start`` to its end (or ``until``), committing each page with its cursor.
+
+    ``codes`` gives the referral codes of the customers in a page, stored with it so that orders
+    using a code mark its owner for evaluation. With ``dry_run`` pages are read, checked and
+    classified against the store, but nothing is written.
+    """
+    source = adapter.source
+    position = start
+    total = RecordCounts()
+    while True:
+        if stop is not None and stop.is_set():
+            raise Stopped
+        page = adapter.read(stream, position, page_size, until=until)
+        check_page(source, stream, position, page, limit=page_size, until=until)
+        last = page.last_position
+        if dry_run:
+            counts = store.classify(source, stream, page.items)
+        elif page.items:
+            counts = store.apply_page(
+                PageWrite(
+                    source=source,
+                    stream=stream,
+                    scope=scope,
+                    items=page.items,
+                    cursor=last,
+                    at=clock(),
+                    run_id=run_id,
+                    referral_codes=codes(page.items) if codes is not None else {},
+                )
+            )
+        else:
+            counts = RecordCounts()
+        total = total + counts
+        if on_page is not None and page.items:
+            on_page(counts)
+        if not page.has_more or last is None:
+            return total
+        position = last
+
+
+def describe_failure(exc: BaseException) -> tuple[str, str]:
+    """The run status and one-line error recorded for a run that raised ``exc``."""
+    status = "failed" if isinstance(exc, Exception) else "interrupted"
+    text = str(exc).strip().splitlines()
+    return status, f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+
+
+def record_end(
+    store: Store,
+    run_id: int,
+    *,
+    status: str,
+    at: datetime,
+    duration_seconds: float,
+    counts: Mapping[Stream, RecordCounts],
+    evaluation: EvaluationReport,
+    error: str | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> None:
+    """Record how a run ended (and release its lock). When the run already failed, a store error
+    here is logged rather than raised, so the caller re-raises the original failure."""
+    summary = {
+        **(extra or {}),
+        "streams": {stream.value: c.as_dict() for stream, c in counts.items()},
+        **evaluation.as_dict(),
+    }
+    try:
+        store.end_run(
+            run_id, status=status, at=at, counts=summary, error=error, duration_seconds=duration_seconds
+        )
+    except Exception:
+        if error is None:
+            raise
+        logger.exception("could not record the end of run %d", run_id)
+
+
+class SyncRunner:
+    """Incremental sync of one source into a store, then evaluation of the customers it touched.
+
+    ``evaluator`` defaults to the engine's customer evaluator for ``program``; ``referral_secret``
+    (bytes, from the environment variable the programme names) is never stored. ``clock`` gives
+    the current UTC time (evaluation's ``now`` and every stored timestamp); ``timer`` measures
+    durations. ``page_size`` defaults to the adapter's maximum.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        adapter: ShopAdapter,
+        program: Program,
+        *,
+        evaluator: Evaluator | None = None,
+        referral_secret: bytes | None = None,
+        look_back: timedelta = DEFAULT_LOOK_BACK,
+        page_size: int | None = None,
+        clock: Callable[[], datetime] = utc_now,
+        timer: Callable[[], float] = time.monotonic,
+        on_progress: ProgressCallback | None = None,
+        evaluation_batch: int = 200,
+    ) -> None:
+        if look_back < timedelta(0):
+            raise ValueError("look_back must not be negative")
+        self.store = store
+        self.adapter = adapter
+        self.program = program
+        self.evaluator = evaluator if evaluator is not None else default_evaluator(program)
+        self.referral_secret = referral_secret
+        self.look_back = look_back
+        self.page_size = page_size or adapter.capabilities.max_page_size
+        if self.page_size < 1:
+            raise ValueError("page_size must be at least 1")
+        self.clock = clock
+        self.timer = timer
+        self.on_progress = on_progress
+        self.evaluation_batch = evaluation_batch
+
+    @property
+    def source(self) -> str:
+        return self.adapter.source
+
+    def streams(self, only: Collection[Stream] | None = None) -> list[Stream]:
+        """The streams to read, in dependency order: the adapter's, narrowed to ``only``."""
+        offered = self.adapter.capabilities.streams
+        return [s for s in STREAM_ORDER if s in offered and (only is None or s in only)]
+
+    def referral_codes(self, items: Sequence[ReadRecord]) -> dict[str, str]:
+        """Referral codes of the customers among ``items`` (none without referrals or a secret)."""
+        codes: dict[str, str] = {}
+        for item in items:
+            if isinstance(item.record, Customer):
+                code = referral_code_for(self.program, self.referral_secret, self.source, item.record.key)
+                if code is None:
+                    return {}
+                codes[item.record.key] = code
+        return codes
+
+    def group_codes(self) -> dict[str, str]:
+        """Shop group id -> group code, read from the shop."""
+        return {group.external_id: group.code for group in self.adapter.read_groups()}
+
+    def evaluate(self, now: datetime, run_id: int | None) -> EvaluationReport:
+        """Evaluate every marked or due customer of this source."""
+        return evaluate_dirty(
+            self.store,
+            self.program,
+            self.source,
+            evaluator=self.evaluator,
+            now=now,
+            referral_secret=self.referral_secret,
+            group_codes=self.group_codes,
+            run_id=run_id,
+            batch_size=self.evaluation_batch,
+        )
+
+    def run(self, streams: Collection[Stream] | None = None) -> SyncReport:
+        """One incremental sync: every stream (or ``streams``), then evaluation. Raises on failure."""
+        started_at = self.clock()
+        began = self.timer()
+        run_id = self.store.begin_run("sync", self.source, started_at)
+        counts: dict[Stream, RecordCounts] = {}
+        todo = self.streams(streams)
+        done = 0
+
+        def progress(stream: Stream | None, phase: str) -> None:
+            if self.on_progress is None:
+                return
+            elapsed = self.timer() - began
+            records = sum(c.read for c in counts.values())
+            self.on_progress(
+                ProgressEvent(
+                    self.source,
+                    phase,
+                    stream,
+                    records,
+                    records / elapsed if elapsed > 0 else 0.0,
+                    done,
+                    len(todo),
+                    elapsed,
+                )
+            )
+
+        try:
+            for stream in todo:
+                checkpoint = self.store.checkpoint(self.source, stream, SYNC_SCOPE)
+                counts[stream] = RecordCounts()
+
+                def on_page(page: RecordCounts, stream: Stream = stream) -> None:
+                    counts[stream] = counts[stream] + page
+                    progress(stream, "read")
+
+                read_stream(
+                    self.store,
+                    self.adapter,
+                    stream,
+                    scope=SYNC_SCOPE,
+                    start=start_position(checkpoint, self.look_back),
+                    page_size=self.page_size,
+                    run_id=run_id,
+                    clock=self.clock,
+                    codes=self.referral_codes,
+                    on_page=on_page,
+                )
+                done += 1
+                logger.info("%s %s: %s", self.source, stream.value, counts[stream].as_dict())
+            progress(None, "evaluate")
+            evaluation = self.evaluate(self.clock(), run_id)
+        except BaseException as exc:
+            status, error = describe_failure(exc)
+            record_end(
+                self.store,
+                run_id,
+                status=status,
+                at=self.clock(),
+                duration_seconds=self.timer() - began,
+                counts=counts,
+                evaluation=EvaluationReport(),
+                error=error,
+            )
+            raise
+        report = SyncReport(
+            source=self.source,
+            run_id=run_id,
+            streams=counts,
+            evaluation=evaluation,
+            started_at=started_at,
+            duration_seconds=self.timer() - began,
+        )
+        record_end(
+            self.store,
+            run_id,
+            status="ok",
+            at=self.clock(),
+            duration_seconds=report.duration_seconds,
+            counts=counts,
+            evaluation=evaluation,
+        )
+        return report

@@ -42,6 +42,7 @@ _CANCELED, _CLOSED = OrderStatus.CANCELED, OrderStatus.CLOSED
 _KIND_VALUES = {kind: kind.value for kind in IntentKind}
 """Kind strings for :func:`intent_key` (reading ``.value`` off an enum member is slow in a hot loop)."""
 _EARN, _BONUS = _KIND_VALUES[IntentKind.EARN], _KIND_VALUES[IntentKind.BONUS]
+_AS_EARNED = "; the order was canceled later: counted as earned until then and reversed"
 _ROUNDING = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
 
 
@@ -90,7 +91,6 @@ class _Earn:
     skus: frozenset[str]
     pending: timedelta
     rate: Decimal
-    rounding: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,7 +126,6 @@ class PointsRules:
                 frozenset(rule.exclude_skus),
                 timedelta(days=rule.pending_days),
                 rule.rate,
-                _ROUNDING[rule.rounding],
             )
             for rule in points.earn
         )
@@ -191,7 +190,7 @@ class PointsRules:
             )
             level = customer.level_before(order.placed_at)
             multiplier = level.points_multiplier if level is not None else _ONE
-            points = 0 if not base else int((base * earn.rate * multiplier).to_integral_value(earn.rounding))
+            points = round_points(base * earn.rate * multiplier, rule.rounding) if base else 0
             if base is None or points <= 0:
                 continue
             available = order.placed_at + earn.pending
@@ -215,7 +214,7 @@ class PointsRules:
                 customer.key,
                 record,
                 order.placed_at,
-                f"{reason}, rounded {rule.rounding}",
+                f"{reason}, rounded {rule.rounding}" + (_AS_EARNED if canceled else ""),
                 points,
                 available_at=available,
                 expires_at=None if expiry is None else available + expiry,

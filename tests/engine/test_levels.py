@@ -184,6 +184,16 @@ def test_canceled_orders_do_not_count_toward_levels() -> None:
     assert result.level.level_id == "bronze"
 
 
+def test_a_fully_refunded_order_stops_counting_when_the_shop_closes_it() -> None:
+    closed = order("o2", T0 + 10 * DAY, "600.00", status=OrderStatus.CLOSED, updated=T0 + 20 * DAY)
+    result = evaluate([TWO_ORDERS[0], closed], T0 + 100 * DAY)
+    assert changes(result) == [
+        (T0, "none", "bronze"),
+        (T0 + 10 * DAY, "bronze", "silver"),
+        (T0 + 50 * DAY, "silver", "bronze"),
+    ]
+
+
 def test_level_change_records_use_the_day_in_the_programme_time_zone() -> None:
     late_evening = datetime(2026, 3, 1, 23, 30, tzinfo=UTC)
     result = evaluate([order("o1", late_evening, "10.00")], late_evening + DAY)

@@ -160,9 +160,33 @@ _SCALARS = st.one_of(
     st.decimals(allow_nan=False, allow_infinity=False, places=3, min_value=-1000, max_value=1000).map(str),
 )
 _KEYS = st.sampled_from(
-    "name currency timezone levels tier_prices points coupons referrals free_products sources id breaks "
-    "min_qty percent_off earn rate thresholds threshold gift_sku customer_groups discount percent amount "
-    "valid_days bogus".split()
+    [
+        "name",
+        "currency",
+        "timezone",
+        "levels",
+        "tier_prices",
+        "points",
+        "coupons",
+        "referrals",
+        "free_products",
+        "sources",
+        "id",
+        "breaks",
+        "min_qty",
+        "percent_off",
+        "earn",
+        "rate",
+        "thresholds",
+        "threshold",
+        "gift_sku",
+        "customer_groups",
+        "discount",
+        "percent",
+        "amount",
+        "valid_days",
+        "bogus",
+    ]
 )
 _VALUES = st.recursive(
     _SCALARS,

@@ -34,7 +34,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlsplit
 
 logger = logging.getLogger(__name__)
@@ -97,6 +97,7 @@ class RequestRecord:
 
 
 Handler = Callable[[SandboxRequest], SandboxResponse]
+_Server = TypeVar("_Server", bound="SandboxServer")
 Hook = Callable[[SandboxRequest], None]
 
 
@@ -207,7 +208,7 @@ class SandboxServer:
     def base_url(self) -> str:
         return f"http://{self._host}:{self.port}"
 
-    def start(self) -> SandboxServer:
+    def start(self: _Server) -> _Server:
         if self._httpd is not None:
             return self
         handler_class = _make_handler(self)
@@ -233,7 +234,7 @@ class SandboxServer:
         self._httpd = None
         self._thread = None
 
-    def __enter__(self) -> SandboxServer:
+    def __enter__(self: _Server) -> _Server:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -242,6 +243,10 @@ class SandboxServer:
     def not_found(self, request: SandboxRequest) -> SandboxResponse:
         """The answer for a path no route matches; sandboxes override it with their shop's body."""
         return SandboxResponse(404, {"error": f"no route for {request.method} {request.path}"})
+
+    def method_not_allowed(self, request: SandboxRequest) -> SandboxResponse:
+        """The answer for a known path with an unsupported method; sandboxes give their shop's body."""
+        return SandboxResponse(405, {"message": f"method {request.method} not allowed"})
 
     def fault_response(self, kind: str) -> SandboxResponse:
         """The answer for an injected HTTP-status fault; sandboxes override it with their shop's body."""
@@ -263,7 +268,7 @@ class SandboxServer:
             with self.lock:
                 return handler(request)
         if path_matched:
-            return SandboxResponse(405, {"message": f"method {request.method} not allowed"})
+            return self.method_not_allowed(request)
         return self.not_found(request)
 
     def _record(self, method: str, path: str, status: int, fault: str | None) -> None:

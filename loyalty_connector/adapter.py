@@ -11,7 +11,8 @@ group ``loyalty_connector.adapters``::
     [project.entry-points."loyalty_connector.adapters"]
     woocommerce = "loyalty_connector_woocommerce:plugin"
 
-Adapters import only the core's public API: this module, ``domain``, ``http`` and ``errors``.
+Adapters import only the core's public API: this module, ``domain``, ``http``, ``errors`` and
+``desired`` (the state an adapter's optional ``desired_objects`` translates).
 """
 
 from __future__ import annotations
@@ -178,7 +179,14 @@ class ChangeResult:
 
 @runtime_checkable
 class ShopAdapter(Protocol):
-    """A shop, seen as pages of domain records and a place to write managed objects."""
+    """A shop, seen as pages of domain records and a place to write managed objects.
+
+    Optional: ``desired_objects(state: DesiredState) -> list[ManagedObject]`` translates the
+    shop-neutral desired state of :mod:`loyalty_connector.desired` into this shop's managed objects,
+    in dependency order; ``rules plan``/``apply`` need it (an adapter without it can sync, not push).
+    It is not a member of this protocol so that ``isinstance`` keeps accepting read-only adapters;
+    :class:`loyalty_connector.desired.DesiredStateAdapter` is the protocol of adapters that have it.
+    """
 
     source: str
     """The programme's name for this source; set on every record read."""
@@ -248,8 +256,11 @@ def discover_adapters() -> dict[str, AdapterPlugin]:
     for entry in entry_points(group=ENTRY_POINT_GROUP):
         try:
             plugin = entry.load()
-        except Exception:  # a broken third-party plugin must not break the others
-            logger.exception("adapter plugin %r could not be loaded", entry.name)
+        except Exception as exc:  # a broken third-party plugin must not break the others
+            logger.warning(
+                "adapter plugin %r could not be loaded (%s: %s); skipped", entry.name, type(exc).__name__, exc
+            )
+            logger.debug("adapter plugin %r import failure", entry.name, exc_info=True)
             continue
         if not isinstance(plugin, AdapterPlugin):
             logger.error("entry point %r is not an AdapterPlugin; skipped", entry.name)

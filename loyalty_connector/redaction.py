@@ -35,6 +35,10 @@ _REDACTIONS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(rf"""(?<![\w-])({_KEY})=(["'])[^"']*\2""", re.I), rf"\1=\2{_REDACTED}\2"),
     (re.compile(rf"""(?<![\w-])({_KEY})=(?!["'])[^&\s"',;]*""", re.I), rf"\1={_REDACTED}"),
     (re.compile(r"\b(bearer|basic)\s+[\w\-.~+/]+=*", re.I), rf"\1 {_REDACTED}"),
+    # ('oauth_token', 'value') pairs, as oauthlib logs its collected parameters at DEBUG
+    (re.compile(rf"""(["'])({_KEY})\1(,\s*)(["'])(?:(?!\4).)*\4""", re.I), rf"\1\2\1\3\4{_REDACTED}\4"),
+    # percent-encoded pairs inside an OAuth 1.0a signature base string: oauth_token%3D...%26
+    (re.compile(rf"(?<![\w-])({_KEY})%3D(?:(?!%26)[^\s&])*", re.I), rf"\1%3D{_REDACTED}"),
     (
         re.compile(
             r"(?<![\w-])((?:proxy-)?authorization|cookie|x-api-key|sw-access-key)(\s*:\s*)\S[^\r\n]*", re.I

@@ -704,7 +704,10 @@ def test_public_names_are_exported() -> None:
 
 
 def test_redact_blanks_oauthlib_debug_parameter_pairs() -> None:
-    line = "Collected params: [('oauth_nonce', '123'), ('oauth_consumer_key', 'ck_abcdef123'), ('oauth_token', 'tk_9876')]"
+    line = (
+        "Collected params: [('oauth_nonce', '123'), ('oauth_consumer_key', 'ck_abcdef123'), "
+        "('oauth_token', 'tk_9876')]"
+    )
     cleaned = redact(line)
     assert "ck_abcdef123" not in cleaned
     assert "tk_9876" not in cleaned
@@ -712,7 +715,10 @@ def test_redact_blanks_oauthlib_debug_parameter_pairs() -> None:
 
 
 def test_redact_blanks_percent_encoded_oauth_values_in_a_signature_base_string() -> None:
-    base = "GET&http%3A%2F%2Fshop%2Frest&oauth_consumer_key%3Dck_ab%2Bc123%26oauth_token%3Dtk_9876%26oauth_version%3D1.0"
+    base = (
+        "GET&http%3A%2F%2Fshop%2Frest&oauth_consumer_key%3Dck_ab%2Bc123%26oauth_token%3Dtk_9876"
+        "%26oauth_version%3D1.0"
+    )
     cleaned = redact(base)
     assert "ck_ab" not in cleaned
     assert "tk_9876" not in cleaned

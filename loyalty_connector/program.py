@@ -19,6 +19,7 @@ __all__ = [
     "FreeProducts",
     "Level",
     "Levels",
+    "Lifecycle",
     "NextPurchaseCoupon",
     "Points",
     "PointsBonus",
@@ -341,6 +342,37 @@ class Coupons(_Model):
     birthday: BirthdayCoupon | None = None
 
 
+class Lifecycle(_Model):
+    """Order counts that move a customer along the lifecycle: first purchase, repeat, committed, loyal."""
+
+    repeat_orders: int = Field(default=2, ge=2, description="Repeat from this many orders ever.")
+    committed_orders: int = Field(default=4, ge=2, description="Committed: this many orders in the window.")
+    loyal_orders: int = Field(default=8, ge=2, description="Loyal: this many orders in the window ...")
+    loyal_min_days: int = Field(default=365, ge=0, description="... and a first order this many days ago.")
+    window_days: int = Field(default=365, gt=0)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Lifecycle:
+        if not self.repeat_orders <= self.committed_orders <= self.loyal_orders:
+            raise ValueError("expected repeat_orders <= committed_orders <= loyal_orders")
+        return self
+
+
+class Reports(_Model):
+    """Definitions behind the KPIs of ``loyalty-connector report`` (see docs/reports.md)."""
+
+    active_days: int | None = Field(
+        default=365,
+        gt=0,
+        description="A customer is 'at the start' of a period when they bought within this many days before "
+        "it; null counts everyone who ever bought.",
+    )
+    relationship_years: PositiveDecimal | None = Field(
+        default=None, description="Expected relationship length for CLV; null estimates it as 1 / churn."
+    )
+    lifecycle: Lifecycle = Field(default_factory=Lifecycle)
+
+
 class Program(_Model):
     """The whole loyalty programme, as declared in ``loyalty.yaml``."""
 
@@ -362,6 +394,7 @@ class Program(_Model):
     referrals: Referrals | None = None
     points: Points | None = None
     coupons: Coupons | None = None
+    reports: Reports = Field(default_factory=Reports)
 
     @field_validator("currency")
     @classmethod

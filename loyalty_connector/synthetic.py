@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = ["CATALOGUE", "SyntheticHistory", "generate_history"]
 
+import itertools
 import random
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
@@ -48,6 +49,7 @@ _FORMS = ("GmbH", "AG", "KG", "GmbH & Co. KG", "UG", "e.K.")
 _TRADES = ("Steuerberatung", "Architekten", "Logistik", "Praxis", "Immobilien", "Software", "Druckerei")
 _GROUPS = ("General", "Wholesale", "Retailer")
 _TAX = Decimal("0.19")
+_ZERO = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -61,9 +63,40 @@ class SyntheticHistory:
     """Shop group id -> group code."""
 
 
-def _money(amount: Decimal, currency: str = "EUR") -> Money:
-    # valid by construction: skip pydantic validation, which dominates generation time
-    return Money.model_construct(amount=quantize(amount, currency), currency=currency)
+class _MoneyCache:
+    """Money values by (amount, currency), built once each: orders repeat the same prices and rows.
+
+    Money is frozen, so sharing one instance between lines and orders is safe. Values are valid by
+    construction, so pydantic validation (which would dominate generation time) is skipped.
+    """
+
+    def __init__(self) -> None:
+        self._known: dict[tuple[Decimal, str], Money] = {}
+
+    def __call__(self, amount: Decimal, currency: str = "EUR") -> Money:
+        amount = quantize(amount, currency)
+        key = (amount, currency)
+        found = self._known.get(key)
+        if found is None:
+            found = self._known[key] = Money.model_construct(amount=amount, currency=currency)
+        return found
+
+
+def _templates(at: datetime) -> tuple[OrderLine, Order]:
+    """A line and an order whose copies (``model_copy(update=...)`` with every field below) are the
+    generated lines and orders: a copy costs a third of ``model_construct``. Values are valid by
+    construction; the set fields are exactly those given here, as with ``model_construct``."""
+    zero = Money.model_construct(amount=_ZERO, currency="EUR")
+    line = OrderLine.model_construct(
+        line_id="", sku="", name=None, kind=LineKind.PRODUCT, qty=_ZERO,
+        unit_price=zero, row_total=zero, discount=zero, tax=zero, category_ids=(),
+    )  # fmt: skip
+    order = Order.model_construct(
+        source="", external_id="", number="", customer_id=None, email="", status=OrderStatus.PENDING,
+        raw_status="", currency="EUR", placed_at=at, updated_at=at, lines=(), subtotal=zero,
+        discount=zero, shipping=zero, tax=zero, grand_total=zero, group_id=None,
+    )  # fmt: skip
+    return line, order
 
 
 def generate_history(
@@ -78,6 +111,7 @@ def generate_history(
 ) -> SyntheticHistory:
     """Generate a reproducible history: ``customers`` B2B accounts and ``orders`` orders between the dates."""
     rng = random.Random(seed)
+    _money = _MoneyCache()
     span = (end - start).total_seconds()
     people: list[Customer] = []
     for n in range(1, customers + 1):
@@ -104,12 +138,14 @@ def generate_history(
                 updated_at=created,
             )
         )
-    weights = [rng.paretovariate(1.2) for _ in people]
+    weights = list(itertools.accumulate(rng.paretovariate(1.2) for _ in people))
+    """Cumulative: ``choices`` would otherwise re-add every customer's weight for each order."""
     skus = list(CATALOGUE)
+    line_template, order_template = _templates(start)
     history: list[Order] = []
     refunds: list[Refund] = []
     for n in range(1, orders + 1):
-        customer = rng.choices(people, weights)[0]
+        customer = rng.choices(people, cum_weights=weights)[0]
         placed = customer.created_at + timedelta(
             seconds=rng.uniform(0, max(1.0, (end - customer.created_at).total_seconds()))
         )
@@ -122,20 +158,24 @@ def generate_history(
             unit = _money(CATALOGUE[sku][1] * factor, currency).amount
             row = _money(unit * qty, currency)
             discount = (
-                _money(row.amount * Decimal("0.02"), currency) if rng.random() < 0.1 else Money.zero(currency)
+                _money(row.amount * Decimal("0.02"), currency)
+                if rng.random() < 0.1
+                else _money(_ZERO, currency)
             )
             lines.append(
-                OrderLine.model_construct(
-                    line_id=f"{n}-{i}",
-                    sku=sku,
-                    name=CATALOGUE[sku][0],
-                    kind=LineKind.PRODUCT,
-                    qty=qty,
-                    unit_price=_money(unit, currency),
-                    row_total=row,
-                    discount=discount,
-                    tax=_money((row.amount - discount.amount) * _TAX, currency),
-                    category_ids=CATALOGUE[sku][2],
+                line_template.model_copy(
+                    update={
+                        "line_id": f"{n}-{i}",
+                        "sku": sku,
+                        "name": CATALOGUE[sku][0],
+                        "kind": LineKind.PRODUCT,
+                        "qty": qty,
+                        "unit_price": _money(unit, currency),
+                        "row_total": row,
+                        "discount": discount,
+                        "tax": _money((row.amount - discount.amount) * _TAX, currency),
+                        "category_ids": CATALOGUE[sku][2],
+                    }
                 )
             )
         subtotal = sum((line.row_total.amount for line in lines), Decimal(0))
@@ -152,24 +192,26 @@ def generate_history(
             if roll < 0.95
             else OrderStatus.CLOSED
         )
-        order = Order.model_construct(
-            source=source,
-            external_id=str(100_000_000 + n),
-            number=str(100_000_000 + n),
-            customer_id=customer.external_id,
-            email=customer.email,
-            status=status,
-            raw_status=status.value,
-            currency=currency,
-            placed_at=placed,
-            updated_at=placed + timedelta(days=rng.randint(0, 10)),
-            lines=tuple(lines),
-            subtotal=_money(subtotal, currency),
-            discount=_money(discount_total, currency),
-            shipping=_money(shipping, currency),
-            tax=_money(tax, currency),
-            grand_total=_money(subtotal - discount_total + shipping + tax, currency),
-            group_id=customer.group_id,
+        order = order_template.model_copy(
+            update={
+                "source": source,
+                "external_id": str(100_000_000 + n),
+                "number": str(100_000_000 + n),
+                "customer_id": customer.external_id,
+                "email": customer.email,
+                "status": status,
+                "raw_status": status.value,
+                "currency": currency,
+                "placed_at": placed,
+                "updated_at": placed + timedelta(days=rng.randint(0, 10)),
+                "lines": tuple(lines),
+                "subtotal": _money(subtotal, currency),
+                "discount": _money(discount_total, currency),
+                "shipping": _money(shipping, currency),
+                "tax": _money(tax, currency),
+                "grand_total": _money(subtotal - discount_total + shipping + tax, currency),
+                "group_id": customer.group_id,
+            }
         )
         history.append(order)
         if status is OrderStatus.CLOSED or (status is OrderStatus.COMPLETE and rng.random() < 0.03):

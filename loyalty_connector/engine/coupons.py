@@ -10,17 +10,20 @@ from __future__ import annotations
 
 __all__ = ["CouponRules", "birthday_in"]
 
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from ..domain import Customer, Order
+from ..domain import Customer
 from ..program import Coupons, Discount, Program
 from .conditions import QUALIFYING, group_matches, local_date
+from .facts import OrderFacts
 from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key
 
-_COUPON = IntentKind.COUPON.value
+_COUPON_KIND = IntentKind.COUPON
+_COUPON = _COUPON_KIND.value
+_ONE = Decimal(1)
 
 
 def birthday_in(birthday: date, year: int) -> date:
@@ -50,55 +53,55 @@ class CouponRules:
         return None, None, discount.percent
 
     def next_purchase(
-        self,
-        *,
-        source: str,
-        customer_key: str,
-        orders: Sequence[Order],
-        spend: Mapping[str, Decimal | None],
+        self, *, source: str, customer_key: str, orders: Sequence[OrderFacts]
     ) -> tuple[list[LedgerIntent], list[RuleOutcome]]:
-        """One coupon per qualifying order at or over ``min_subtotal``, valid from its ``placed_at``."""
+        """One coupon per qualifying order at or over ``min_subtotal``, valid from its ``placed_at``.
+
+        ``orders`` in time order; those whose currency is left out of rewards are skipped.
+        """
         intents: list[LedgerIntent] = []
         outcomes: list[RuleOutcome] = []
+        currency = self._currency
         for rule, valid, statuses in self._next:
-            amount, currency, percent = self._discount(rule.discount)
-            described = rule.discount.describe(self._currency)
-            for order in orders:
-                value = spend[order.external_id]
-                if value is None:
+            amount, discount_currency, percent = self._discount(rule.discount)
+            described = rule.discount.describe(currency)
+            minimum, rule_id = rule.min_subtotal, rule.id
+            prefix = f"{rule_id}/{_COUPON}/{source}/{customer_key}/"
+            below = f" {currency} is below {minimum:,} {currency}"
+            reached = f" {currency} >= {minimum:,} {currency}), valid {rule.valid_days} days"
+            for fact in orders:
+                value = fact.spend
+                if value is None or fact.status not in statuses:
                     continue
-                if order.status not in statuses:
-                    continue
-                if value < rule.min_subtotal:
+                if value < minimum:
                     outcomes.append(
                         RuleOutcome(
-                            rule.id,
+                            rule_id,
                             False,
-                            f"order {order.number}: subtotal {value:,} {self._currency} is below "
-                            f"{rule.min_subtotal:,} {self._currency}",
-                            progress=min(Decimal(1), value / rule.min_subtotal),
-                            missing=f"{rule.min_subtotal - value:,} {self._currency}",
+                            f"order {fact.order.number}: subtotal {value:,}{below}",
+                            min(_ONE, value / minimum),
+                            f"{minimum - value:,} {currency}",
                         )
                     )
                     continue
-                record = f"order:{order.external_id}"
+                record = "order:" + fact.id
+                placed = fact.placed_at
                 intents.append(
                     LedgerIntent(
-                        key=intent_key(rule.id, _COUPON, source, customer_key, record),
-                        kind=IntentKind.COUPON,
-                        rule_id=rule.id,
-                        source=source,
-                        customer_key=customer_key,
-                        record=record,
-                        effective_at=order.placed_at,
-                        reason=f"{described} off the next purchase after order {order.number} "
-                        f"({value:,} {self._currency} >= {rule.min_subtotal:,} {self._currency}), "
-                        f"valid {rule.valid_days} days",
-                        available_at=order.placed_at,
-                        expires_at=order.placed_at + valid,
-                        amount=amount,
-                        currency=currency,
-                        percent=percent,
+                        prefix + record,
+                        _COUPON_KIND,
+                        rule_id,
+                        source,
+                        customer_key,
+                        record,
+                        placed,
+                        f"{described} off the next purchase after order {fact.order.number} ({value:,}{reached}",  # noqa: E501
+                        0,
+                        amount,
+                        discount_currency,
+                        percent,
+                        placed,
+                        placed + valid,
                     )
                 )
         return intents, outcomes
@@ -155,7 +158,7 @@ class CouponRules:
                     )
                 )
                 continue
-            groups = groups_at(start)
+            groups = () if rule.customer_groups == "all" else groups_at(start)
             if rule.customer_groups != "all" and not any(
                 group_matches(rule.customer_groups, group) for group in groups
             ):
@@ -171,7 +174,7 @@ class CouponRules:
             record = f"birthday:{year}"
             intents.append(
                 LedgerIntent(
-                    key=intent_key(rule.id, IntentKind.COUPON, source, customer.key, record),
+                    key=intent_key(rule.id, _COUPON, source, customer.key, record),
                     kind=IntentKind.COUPON,
                     rule_id=rule.id,
                     source=source,

@@ -15,19 +15,22 @@ __all__ = ["CustomerEvaluator", "CustomerResult", "History", "LevelState", "Refe
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
+from operator import attrgetter
 from types import MappingProxyType
 
-from ..domain import Customer, Order, OrderStatus, Refund
-from ..program import Level, Program
-from .conditions import convert_amount, qualifying_subtotal
+from ..domain import Customer, Order, Refund
+from ..program import Program
+from .account import counted_at, settle_points
 from .coupons import CouponRules
-from .levels import CountedOrder, LevelRules, LevelState
-from .points import PointsPlan, PointsRules, counted_at, settle_points
+from .facts import OrderReader, latest_orders, refunds_by_order
+from .levels import LevelRules, LevelState
+from .points import PointsPlan, PointsRules
 from .referrals import ReferralRules
 from .results import LedgerIntent, Redemption, RuleOutcome
 
 _NO_GROUPS: Mapping[str, str] = MappingProxyType({})
+_BY_AT = attrgetter("at", "key")
+_BY_TIME = attrgetter("effective_at", "key")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,39 +76,11 @@ class CustomerResult:
         )
 
 
-def _group_code(group_codes: Mapping[str, str], group_id: str | None) -> str | None:
-    return None if group_id is None else group_codes.get(group_id, group_id)
-
-
-def _latest_orders(orders: Sequence[Order], now: datetime) -> list[Order]:
-    """One version per order (the latest read), placed by ``now``, sorted by placed_at then id."""
-    latest: dict[str, Order] = {}
-    for order in orders:
-        if order.placed_at > now:
-            continue
-        known = latest.get(order.external_id)
-        if known is None or (order.updated_at, order.status.value) > (known.updated_at, known.status.value):
-            latest[order.external_id] = order
-    return sorted(latest.values(), key=lambda o: (o.placed_at, o.external_id))
-
-
-def _refunds_by_order(refunds: Sequence[Refund], now: datetime) -> dict[str, list[Refund]]:
-    latest: dict[str, Refund] = {}
-    for refund in refunds:
-        if refund.created_at > now:
-            continue
-        known = latest.get(refund.external_id)
-        if known is None or refund.updated_at > known.updated_at:
-            latest[refund.external_id] = refund
-    by_order: dict[str, list[Refund]] = {}
-    for refund in sorted(latest.values(), key=lambda r: (r.created_at, r.external_id)):
-        by_order.setdefault(refund.order_id, []).append(refund)
-    return by_order
-
-
 def _redemptions(redemptions: Sequence[Redemption], now: datetime) -> list[Redemption]:
+    if not redemptions:
+        return []
     unique = {r.key: r for r in redemptions if r.at <= now}
-    return sorted(unique.values(), key=lambda r: (r.at, r.key))
+    return sorted(unique.values(), key=_BY_AT)
 
 
 class CustomerEvaluator:
@@ -114,7 +89,8 @@ class CustomerEvaluator:
     def __init__(self, program: Program) -> None:
         self.program = program
         points = program.points
-        self._points = PointsRules(program, points) if points is not None else None
+        self._reader = OrderReader(program)
+        self._points = PointsRules(program, points, self._reader) if points is not None else None
         self._levels = LevelRules(program, program.levels) if program.levels is not None else None
         self._coupons = CouponRules(program, program.coupons) if program.coupons is not None else None
         self._referrals = (
@@ -160,45 +136,39 @@ class CustomerEvaluator:
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be timezone-aware (UTC)")
         source, key = customer.source, customer.key
-        orders = _latest_orders(history.orders, now)
-        refunds = _refunds_by_order(history.refunds, now)
+        own_group = customer_group
+        if own_group is None and customer.group_id is not None:
+            own_group = group_codes.get(customer.group_id, customer.group_id)
+        orders = self._reader.read(
+            latest_orders(history.orders, now), refunds_by_order(history.refunds, now), own_group, group_codes
+        )
         intents: list[LedgerIntent] = []
         outcomes: list[RuleOutcome] = []
-        spend = self._spend(orders, outcomes)
-        own_group = (
-            customer_group if customer_group is not None else _group_code(group_codes, customer.group_id)
-        )
-        level_state, timeline = None, None
-        if self._levels is not None:
-            timeline = self._levels.timeline(customer.created_at, self._counted(orders, spend, refunds))
-            level_state = self._levels.state(timeline, customer.created_at, now)
-            intents += self._levels.intents(timeline, source, key, now)
-            outcomes += self._levels.outcomes(timeline, level_state, customer.created_at, now)
-
-        def level_before(at: datetime) -> Level | None:
-            if self._levels is None or timeline is None:
-                return None
-            return self._levels.level(timeline.held_before(at))
+        for fact in orders:
+            if fact.spend is None:
+                order = fact.order
+                reason = f"order {order.number} is in {order.currency}: {self._foreign}"
+                outcomes.extend(RuleOutcome(rule_id, False, reason) for rule_id in self._order_rule_ids)
+        levels = self._levels
+        level_state, timeline, held_before = None, None, None
+        if levels is not None:
+            timeline = levels.timeline(customer.created_at, orders, self._reader)
+            level_state = levels.state(timeline, customer.created_at, now)
+            intents += levels.intents(timeline, source, key, now)
+            outcomes += levels.outcomes(timeline, level_state, customer.created_at, now)
+            held_before = timeline.held_before_each([fact.placed_at for fact in orders])
 
         def groups_at(at: datetime) -> set[str]:
             groups = {own_group} if own_group is not None else set()
-            if self._levels is not None and timeline is not None:
-                level = self._levels.level(timeline.held_at(at))
+            if levels is not None and timeline is not None:
+                level = levels.level(timeline.held_at(at))
                 if level is not None:
                     groups.add(level.customer_group)
             return groups
 
         plan = PointsPlan()
         if self._points is not None:
-            plan = self._points.plan(
-                source=source,
-                customer_key=key,
-                orders=orders,
-                spend=spend,
-                refunds=refunds,
-                group_of=lambda o: own_group if o.group_id is None else _group_code(group_codes, o.group_id),
-                level_before=level_before,
-            )
+            plan = self._points.plan(source=source, customer_key=key, orders=orders, levels=held_before)
         code = None
         if self._referrals is not None:
             if referral_secret:
@@ -225,9 +195,7 @@ class CustomerEvaluator:
         intents += plan.intents
         outcomes += plan.outcomes
         if self._coupons is not None:
-            found, why = self._coupons.next_purchase(
-                source=source, customer_key=key, orders=orders, spend=spend
-            )
+            found, why = self._coupons.next_purchase(source=source, customer_key=key, orders=orders)
             intents += found
             outcomes += why
             found, why = self._coupons.birthday(
@@ -235,41 +203,5 @@ class CustomerEvaluator:
             )
             intents += found
             outcomes += why
-        intents.sort(key=lambda intent: (intent.effective_at, intent.key))
+        intents.sort(key=_BY_TIME)
         return CustomerResult(tuple(intents), level_state, tuple(outcomes), code)
-
-    def _spend(self, orders: Sequence[Order], outcomes: list[RuleOutcome]) -> dict[str, Decimal | None]:
-        """Each order's product subtotal after discounts in programme currency; ``None`` (explained
-        once per rule in ``outcomes``) when its currency is left out of rewards."""
-        spend: dict[str, Decimal | None] = {}
-        for order in orders:
-            value = convert_amount(
-                self.program, qualifying_subtotal(order, "after_discounts"), order.currency
-            )
-            spend[order.external_id] = value
-            if value is None:
-                reason = f"order {order.number} is in {order.currency}: {self._foreign}"
-                outcomes.extend(RuleOutcome(rule_id, False, reason) for rule_id in self._order_rule_ids)
-        return spend
-
-    def _counted(
-        self,
-        orders: Sequence[Order],
-        spend: Mapping[str, Decimal | None],
-        refunds: Mapping[str, list[Refund]],
-    ) -> list[CountedOrder]:
-        """The orders that count toward levels, with their refunds in programme currency."""
-        assert self._levels is not None
-        statuses = self._levels.statuses
-        counted = []
-        for order in orders:
-            value = spend[order.external_id]
-            if value is None or order.status not in statuses:
-                continue
-            returned = tuple(
-                (r.created_at, convert_amount(self.program, r.amount.amount, r.amount.currency) or Decimal(0))
-                for r in refunds.get(order.external_id, ())
-            )
-            closed_at = order.updated_at if order.status is OrderStatus.CLOSED else None
-            counted.append(CountedOrder(order.placed_at, value, returned, closed_at))
-        return counted

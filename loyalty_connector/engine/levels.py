@@ -10,35 +10,30 @@ events and their grace ends — never day by day.
 
 from __future__ import annotations
 
-__all__ = ["CountedOrder", "LevelRules", "LevelState", "LevelTimeline"]
+__all__ = ["LevelRules", "LevelState", "LevelTimeline"]
 
 from bisect import bisect_left, bisect_right
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from operator import itemgetter
 from zoneinfo import ZoneInfo
 
-from ..domain import quantize
+from ..domain import OrderStatus, quantize
 from ..program import Level, Levels, Program
 from .conditions import QUALIFYING, local_date
+from .facts import OrderFacts, OrderReader
 from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key
 
 _DAY = timedelta(days=1)
+_ZERO = Decimal(0)
+_CLOSED = OrderStatus.CLOSED
 _LEVEL = IntentKind.LEVEL.value
 
 
-@dataclass(frozen=True, slots=True)
-class CountedOrder:
-    """An order that counts toward levels: its spend in programme currency and what reduces it."""
-
-    placed_at: datetime
-    spend: Decimal
-    refunds: tuple[tuple[datetime, Decimal], ...] = ()
-    """(created_at, amount in programme currency) of its refunds, oldest first."""
-    closed_at: datetime | None = None
-    """When the shop marked it fully refunded, if it did."""
+_INSTANT = itemgetter(0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +72,11 @@ class LevelTimeline:
         i = bisect_left(self.change_times, at) - 1
         return self.held[i] if i >= 0 else -1
 
+    def held_before_each(self, instants: Iterable[datetime]) -> list[int]:
+        """:meth:`held_before` of each of ``instants``."""
+        change_times, held = self.change_times, self.held
+        return [held[i] if (i := bisect_left(change_times, at) - 1) >= 0 else -1 for at in instants]
+
     def figures_at(self, at: datetime) -> tuple[int, Decimal, int]:
         """(qualified level index, spend in window, orders in window) at ``at``."""
         i = bisect_right(self.times, at) - 1
@@ -98,7 +98,10 @@ class LevelRules:
         self._window_days = levels.window_days
         self._grace = timedelta(days=levels.grace_days)
         self._grace_days = levels.grace_days
-        self._milestones = sorted({level.min_membership_days for level in self.levels} - {0})
+        self._milestones = [
+            timedelta(days=days)
+            for days in sorted({level.min_membership_days for level in self.levels} - {0})
+        ]
         self._criteria = tuple(
             (i, level.min_spend, level.min_orders, timedelta(days=level.min_membership_days))
             for i, level in reversed(list(enumerate(self.levels)))
@@ -107,83 +110,128 @@ class LevelRules:
     def level(self, index: int) -> Level | None:
         return self.levels[index] if index >= 0 else None
 
-    def _qualified(self, spend: Decimal, orders: int, membership: timedelta) -> int:
-        for index, min_spend, min_orders, min_membership in self._criteria:
-            if spend >= min_spend and orders >= min_orders and membership >= min_membership:
-                return index
-        return -1
+    def timeline(
+        self, created_at: datetime, orders: Sequence[OrderFacts], reader: OrderReader
+    ) -> LevelTimeline:
+        """The level timeline from the customer's first event on, including future window exits.
 
-    def timeline(self, created_at: datetime, orders: Sequence[CountedOrder]) -> LevelTimeline:
-        """The level timeline from the customer's first event on, including future window exits."""
-        deltas: dict[datetime, list[Decimal | int]] = {}
-
-        def add(at: datetime, spend: Decimal, count: int) -> None:
-            entry = deltas.get(at)
-            if entry is None:
-                deltas[at] = [spend, count]
-            else:
-                entry[0] += spend
-                entry[1] += count
-
+        ``orders`` are the customer's order facts in time order; those with a counting status and a
+        currency in rewards count, their refunds (converted by ``reader``) lowering their spend.
+        """
+        # (instant, spend delta, order-count delta), appended in time order per order and sorted
+        # stably once; equal instants are summed before the level is decided
+        events: list[tuple[datetime, Decimal, int]] = []
+        add = events.append
+        statuses, window = self.statuses, self._window
         origin = created_at
-        window = self._window
-        for order in orders:
-            placed = order.placed_at
-            origin = min(origin, placed)
+        for fact in orders:
+            spend = fact.spend
+            if spend is None or fact.status not in statuses:
+                continue
+            placed = fact.placed_at
+            if placed < origin:
+                origin = placed
             end = placed + window
-            left = order.spend
-            counting = True
-            add(placed, left, 1)
-            for at, amount in order.refunds:
-                if at >= end or not counting:
-                    break
-                at = max(at, placed)
-                part = min(amount, left)
-                if part > 0:
-                    left -= part
-                    add(at, -part, 0)
-                if left <= 0 and amount > 0:
-                    counting = False
-                    add(at, Decimal(0), -1)
-            if counting and order.closed_at is not None and order.closed_at < end:
-                add(max(order.closed_at, placed), -left, -1)
-                left, counting = Decimal(0), False
-            add(end, -left, -1 if counting else 0)
-        for days in self._milestones:
-            add(created_at + timedelta(days=days), Decimal(0), 0)
-        add(origin, Decimal(0), 0)
+            add((placed, spend, 1))
+            if fact.refunds or fact.status is _CLOSED:
+                left, counting = self._reductions(fact, spend, end, add, reader)
+                add((end, -left, -1 if counting else 0))
+            else:
+                add((end, -spend, -1))
+        for milestone in self._milestones:
+            add((created_at + milestone, _ZERO, 0))
+        add((origin, _ZERO, 0))
+        events.sort(key=_INSTANT)
 
-        times = sorted(deltas)
+        criteria = [
+            (index, spend, orders, created_at + membership)
+            for index, spend, orders, membership in self._criteria
+        ]
+        times: list[datetime] = []
         qualified: list[int] = []
         spends: list[Decimal] = []
         counts: list[int] = []
-        spend, count = Decimal(0), 0
-        for at in times:
-            d_spend, d_count = deltas[at]
+        spend, count = _ZERO, 0
+        last = len(events) - 1
+        for position, (at, d_spend, d_count) in enumerate(events):
             spend += d_spend
-            count += int(d_count)
+            count += d_count
+            if position < last and events[position + 1][0] == at:
+                continue
+            times.append(at)
             spends.append(spend)
             counts.append(count)
-            qualified.append(self._qualified(spend, count, at - created_at))
+            level = -1
+            for index, min_spend, min_orders, member_from in criteria:
+                if spend >= min_spend and count >= min_orders and at >= member_from:
+                    level = index
+                    break
+            qualified.append(level)
         change_times, held = self._held(times, qualified)
         return LevelTimeline(
             tuple(times), tuple(qualified), tuple(spends), tuple(counts), tuple(change_times), tuple(held)
         )
 
+    def _reductions(
+        self,
+        fact: OrderFacts,
+        spend: Decimal,
+        end: datetime,
+        add: Callable[[tuple[datetime, Decimal, int]], None],
+        reader: OrderReader,
+    ) -> tuple[Decimal, bool]:
+        """Record what lowers a counted order's spend inside its window: refunds (a refund that takes the
+        rest also stops it counting as an order) and the shop closing it. Returns (spend left, counting)."""
+        placed, left, counting = fact.placed_at, spend, True
+        for refund in fact.refunds:
+            at = refund.created_at
+            if at >= end:
+                break
+            amount = reader.convert(refund.amount.amount, refund.amount.currency) or _ZERO
+            at = max(at, placed)
+            part = min(amount, left)
+            if part > 0:
+                left -= part
+                add((at, -part, 0))
+            if left <= 0 and amount > 0:
+                counting = False
+                add((at, _ZERO, -1))
+                break
+        closed_at = fact.order.updated_at if fact.status is _CLOSED else None
+        if counting and closed_at is not None and closed_at < end:
+            add((max(closed_at, placed), -left, -1))
+            left, counting = _ZERO, False
+        return left, counting
+
     def _held(self, times: list[datetime], qualified: list[int]) -> tuple[list[datetime], list[int]]:
-        """Sliding maximum of ``qualified`` over ``[t - grace, t]``: the instants where it changes."""
+        """Sliding maximum of ``qualified`` over ``[t - grace, t]``: the instants where it changes.
+
+        Level ``qualified[i]`` holds on ``[times[i], times[i + 1])`` and is held until
+        ``times[i + 1] + grace``. Runs of equal levels are merged first: a run is held over the same
+        instants as its parts, and most events (an order that changes no level) extend a run.
+        """
+        starts: list[datetime] = []
+        levels: list[int] = []
+        previous = None
+        for at, level in zip(times, qualified, strict=True):
+            if level != previous:
+                starts.append(at)
+                levels.append(level)
+                previous = level
         grace = self._grace
-        n = len(times)
-        leaves = [times[i + 1] + grace for i in range(n - 1)]
-        candidates = sorted(set(times).union(leaves))
+        n = len(starts)
+        leaves = [at + grace for at in starts[1:]]
+        # every instant where the held level can change, in order; an instant that is both an event
+        # and a grace end is visited twice (harmlessly), the event first
+        candidates = sorted(times + leaves) if grace and leaves else times
         window: deque[int] = deque()
         added = removed = 0
         change_times: list[datetime] = []
         held: list[int] = []
         current = -1
         for at in candidates:
-            while added < n and times[added] <= at:
-                while window and qualified[window[-1]] <= qualified[added]:
+            while added < n and starts[added] <= at:
+                while window and levels[window[-1]] <= levels[added]:
                     window.pop()
                 window.append(added)
                 added += 1
@@ -191,7 +239,7 @@ class LevelRules:
                 if window and window[0] == removed:
                     window.popleft()
                 removed += 1
-            level = qualified[window[0]] if window else -1
+            level = levels[window[0]] if window else -1
             if level != current:
                 change_times.append(at)
                 held.append(level)

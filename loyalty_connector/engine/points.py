@@ -2,20 +2,19 @@
 
 Two steps. :class:`PointsRules` turns a customer's orders and refunds into *grants* (EARN and BONUS
 intents, each one a batch of points) and *claims* (reversals that refunds and cancellations ask
-for). :func:`settle_points` then replays grants, claims and redemptions in time order over FIFO
-batches: a claim takes back at most what is left of its grant, a redemption consumes the oldest
-available batches first, and an expiry takes only what is left of its batch. So the balance never
-goes negative, and every amount depends only on records dated before it.
+for). :func:`~loyalty_connector.engine.account.settle_points` then replays grants, claims and
+redemptions in time order over FIFO batches (see :mod:`loyalty_connector.engine.account`).
 
 A canceled order shows no trace of having been complete, so it is evaluated as if it had earned
 until its cancellation (``updated_at``): its grant (a no-op when the ledger holds it already) and a
 reversal of everything left. When the cancellation falls in the holding period both count at the
-same instant (see :func:`counted_at`) and net to zero.
+same instant (see :func:`~loyalty_connector.engine.account.counted_at`) and net to zero.
 """
 
 from __future__ import annotations
 
 __all__ = [
+    "REDEMPTION_RULE_ID",
     "PointsPlan",
     "PointsRules",
     "ReversalClaim",
@@ -24,52 +23,32 @@ __all__ = [
     "settle_points",
 ]
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
-from ..domain import Order, OrderStatus, Refund, quantize
-from ..program import EarnRule, Level, Points, PointsBonus, Program
-from .conditions import QUALIFYING, convert_amount, qualifying_subtotal
-from .results import IntentKind, LedgerIntent, Redemption, RuleOutcome, intent_key
-
-REDEMPTION_RULE_ID = "points"
-"""Rule id of REDEMPTION intents (redemptions are facts, not rules)."""
+from ..domain import OrderStatus, Refund
+from ..program import EarnRule, Points, PointsBonus, Program
+from .account import REDEMPTION_RULE_ID, ReversalClaim, counted_at, settle_points
+from .conditions import QUALIFYING
+from .facts import OrderFacts, OrderReader
+from .results import IntentKind, LedgerIntent, RuleOutcome
 
 _ONE = Decimal(1)
+_ZERO = Decimal(0)
 _CANCELED, _CLOSED = OrderStatus.CANCELED, OrderStatus.CLOSED
-_KIND_VALUES = {kind: kind.value for kind in IntentKind}
-"""Kind strings for :func:`intent_key` (reading ``.value`` off an enum member is slow in a hot loop)."""
-_EARN, _BONUS = _KIND_VALUES[IntentKind.EARN], _KIND_VALUES[IntentKind.BONUS]
+_EARN_KIND, _BONUS_KIND = IntentKind.EARN, IntentKind.BONUS
+_EARN, _BONUS = _EARN_KIND.value, _BONUS_KIND.value
+"""Kind strings of idempotency keys (reading ``.value`` off an enum member is slow in a hot loop)."""
 _AS_EARNED = "; the order was canceled later: counted as earned until then and reversed"
 _ROUNDING = {"floor": ROUND_FLOOR, "round": ROUND_HALF_UP, "ceil": ROUND_CEILING}
+_NO_SKUS: frozenset[str] = frozenset()
 
 
 def round_points(value: Decimal, rounding: str) -> int:
     """``value`` rounded to whole points: ``floor``, ``round`` (half-up) or ``ceil``."""
     return int(value.to_integral_value(rounding=_ROUNDING[rounding]))
-
-
-def counted_at(intent: LedgerIntent) -> datetime:
-    """When an intent's points count in the usable balance: ``available_at`` if set, else ``effective_at``."""
-    return intent.available_at if intent.available_at is not None else intent.effective_at
-
-
-@dataclass(frozen=True, slots=True)
-class ReversalClaim:
-    """A reversal a refund or cancellation asks for; :func:`settle_points` decides how much it takes."""
-
-    rule_id: str
-    record: str
-    at: datetime
-    reverses: str
-    """Key of the grant taken back."""
-    points: int
-    """Points wanted (ignored when ``sweep``)."""
-    sweep: bool
-    """Take back everything left of the grant (cancellation, full refund)."""
-    reason: str
 
 
 @dataclass(slots=True)
@@ -91,6 +70,16 @@ class _Earn:
     skus: frozenset[str]
     pending: timedelta
     rate: Decimal
+    base: int
+    """Index of the rule's subtotal in :attr:`OrderFacts.bases`."""
+    rounding: str
+    """The ``decimal`` rounding mode of the rule's ``rounding``."""
+    tails: tuple[str, ...]
+    """Per level index (the last for no level): the reason after the base amount."""
+    attributes: tuple[tuple[tuple[str, str], ...], ...]
+    """Per level index (the last for no level): the intent attributes after ``base``."""
+    waiting: str
+    """Why an order that has not reached the qualifying status earns nothing yet (after its status)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,145 +90,163 @@ class _Bonus:
     trigger: str
 
 
-@dataclass(frozen=True, slots=True)
-class _Customer:
-    source: str
-    key: str
-    orders: Sequence[Order]
-    spend: Mapping[str, Decimal | None]
-    refunds: Mapping[str, Sequence[Refund]]
-    group_of: Callable[[Order], str | None]
-    level_before: Callable[[datetime], Level | None]
-
-
 class PointsRules:
     """The programme's earn rules and bonuses, compiled once; :meth:`plan` runs them over one history."""
 
-    def __init__(self, program: Program, points: Points) -> None:
-        self._program = program
-        self._currency = program.currency
-        self._earn = tuple(
-            _Earn(
-                rule,
-                QUALIFYING[rule.qualifying_status],
-                frozenset(code.casefold() for code in rule.exclude_customer_groups),
-                frozenset(rule.exclude_skus),
-                timedelta(days=rule.pending_days),
-                rule.rate,
+    def __init__(self, program: Program, points: Points, reader: OrderReader) -> None:
+        self._currency = currency = program.currency
+        self._reader = reader
+        levels = program.levels.levels if program.levels is not None else []
+        earn_rules = []
+        for rule in points.earn:
+            rate, rounding = rule.rate, rule.rounding
+            tails = (
+                *(
+                    f" {currency} x {rate} x {level.points_multiplier} ({level.name}), rounded {rounding}"
+                    for level in levels
+                ),
+                f" {currency} x {rate}, rounded {rounding}",
             )
-            for rule in points.earn
-        )
+            attributes = (
+                *(
+                    (("level", level.id), ("multiplier", str(level.points_multiplier)), ("rate", str(rate)))
+                    for level in levels
+                ),
+                (("rate", str(rate)),),
+            )
+            earn_rules.append(
+                _Earn(
+                    rule,
+                    QUALIFYING[rule.qualifying_status],
+                    frozenset(code.casefold() for code in rule.exclude_customer_groups),
+                    frozenset(rule.exclude_skus),
+                    timedelta(days=rule.pending_days),
+                    rate,
+                    reader.base_index(rule.base.endswith("after_discounts"), rule.exclude_skus),
+                    _ROUNDING[rounding],
+                    tails,
+                    attributes,
+                    f"; points are earned once it is {rule.qualifying_status.value}",
+                )
+            )
+        self._earn = tuple(earn_rules)
         self._bonuses = tuple(
             _Bonus(
                 b, QUALIFYING[b.qualifying_status], b.trigger == "first_order", b.trigger.replace("_", " ")
             )
             for b in points.bonuses
         )
+        self._multipliers = (*(level.points_multiplier for level in levels), _ONE)
+        """Per level index, the last for no level."""
         self.expiry = None if points.expiry_days is None else timedelta(days=points.expiry_days)
         """How long points stay usable after they become available; ``None``: forever."""
         self.pending_days = max((rule.pending_days for rule in points.earn), default=0)
         """The longest holding period: referral payouts wait for it too."""
 
     def plan(
-        self,
-        *,
-        source: str,
-        customer_key: str,
-        orders: Sequence[Order],
-        spend: Mapping[str, Decimal | None],
-        refunds: Mapping[str, Sequence[Refund]],
-        group_of: Callable[[Order], str | None],
-        level_before: Callable[[datetime], Level | None],
+        self, *, source: str, customer_key: str, orders: Sequence[OrderFacts], levels: Sequence[int] | None
     ) -> PointsPlan:
-        """Grants and claims of every earn rule and bonus over ``orders`` (sorted, none after now).
+        """Grants and claims of every earn rule and bonus over ``orders`` (in time order, none after now).
 
-        ``spend`` is each order's subtotal after discounts in programme currency, ``None`` when the
-        order's currency is left out of rewards (the caller explains those once; they are skipped).
-        ``level_before(t)`` is the level held just before ``t``: an order earns at the level its
-        customer held when placing it, not at a level the order itself lifts them to.
+        Orders whose currency is left out of rewards (``spend`` is ``None``) are skipped: the caller
+        explains those once. ``levels[i]`` is the index of the level held just before ``orders[i]``
+        was placed (-1: none; ``None`` without levels): an order earns at the level its customer held
+        when placing it, not at a level the order itself lifts them to.
         """
         out = PointsPlan()
-        customer = _Customer(source, customer_key, orders, spend, refunds, group_of, level_before)
         for earn in self._earn:
-            self._earn_rule(earn, customer, out)
+            self._earn_rule(earn, source, customer_key, orders, levels, out)
         for bonus in self._bonuses:
-            self._bonus(bonus, customer, out)
+            self._bonus(bonus, source, customer_key, orders, out)
         return out
 
-    def _earn_rule(self, earn: _Earn, customer: _Customer, out: PointsPlan) -> None:
-        rule, rule_id, currency, expiry = earn.rule, earn.rule.id, self._currency, self.expiry
+    def _earn_rule(
+        self,
+        earn: _Earn,
+        source: str,
+        customer_key: str,
+        orders: Sequence[OrderFacts],
+        levels: Sequence[int] | None,
+        out: PointsPlan,
+    ) -> None:
+        rule, rule_id, expiry = earn.rule, earn.rule.id, self.expiry
+        statuses, groups, rate, rounding, pending = (
+            earn.statuses,
+            earn.groups,
+            earn.rate,
+            earn.rounding,
+            earn.pending,
+        )
+        base_index, tails, attributes, multipliers = earn.base, earn.tails, earn.attributes, self._multipliers
+        prefix = f"{rule_id}/{_EARN}/{source}/{customer_key}/"
+        grants, outcomes = out.grants, out.outcomes
         total = earning = 0
-        for order in customer.orders:
-            if customer.spend[order.external_id] is None:
+        for fact, level in zip(orders, [-1] * len(orders) if levels is None else levels, strict=True):
+            if fact.spend is None:
                 continue
-            canceled = order.status is _CANCELED
+            order, status = fact.order, fact.status
+            canceled = status is _CANCELED
             why = None
             if order.native_reward_points:
                 why = "the shop awarded its own reward points"
-            elif (group := customer.group_of(order)) is not None and group.casefold() in earn.groups:
+            elif groups and (group := fact.group) is not None and group.casefold() in groups:
                 why = f"customer group {group!r} earns no points"
-            elif not canceled and order.status not in earn.statuses:
-                why = (
-                    f"it is {order.status.value}; points are earned once it is {rule.qualifying_status.value}"
-                )
+            elif not canceled and status not in statuses:
+                why = f"it is {status.value}{earn.waiting}"
             if why is not None:
-                out.outcomes.append(RuleOutcome(rule_id, False, f"no points for order {order.number}: {why}"))
+                outcomes.append(RuleOutcome(rule_id, False, f"no points for order {order.number}: {why}"))
                 continue
-            base = convert_amount(
-                self._program, qualifying_subtotal(order, rule.base, earn.skus), order.currency
-            )
-            level = customer.level_before(order.placed_at)
-            multiplier = level.points_multiplier if level is not None else _ONE
-            points = round_points(base * earn.rate * multiplier, rule.rounding) if base else 0
-            if base is None or points <= 0:
+            base = fact.bases[base_index]
+            if not base:
                 continue
-            available = order.placed_at + earn.pending
-            record = f"order:{order.external_id}"
-            reason = f"{points} points for order {order.number}: {base:,} {currency} x {earn.rate}"
-            if level is None:
-                attributes: tuple[tuple[str, str], ...] = (("base", str(base)), ("rate", str(earn.rate)))
-            else:
-                reason += f" x {multiplier} ({level.name})"
-                attributes = (
-                    ("base", str(base)),
-                    ("level", level.id),
-                    ("multiplier", str(multiplier)),
-                    ("rate", str(earn.rate)),
-                )
+            points = int((base * rate * multipliers[level]).to_integral_value(rounding=rounding))
+            if points <= 0:
+                continue
+            placed = fact.placed_at
+            available = placed + pending
+            record = "order:" + fact.id
+            reason = f"{points} points for order {order.number}: {base:,}{tails[level]}"
             grant = LedgerIntent(
-                intent_key(rule_id, _EARN, customer.source, customer.key, record),
-                IntentKind.EARN,
+                prefix + record,
+                _EARN_KIND,
                 rule_id,
-                customer.source,
-                customer.key,
+                source,
+                customer_key,
                 record,
-                order.placed_at,
-                f"{reason}, rounded {rule.rounding}" + (_AS_EARNED if canceled else ""),
+                placed,
+                reason + _AS_EARNED if canceled else reason,
                 points,
-                available_at=available,
-                expires_at=None if expiry is None else available + expiry,
-                attributes=attributes,
+                None,
+                None,
+                None,
+                available,
+                None if expiry is None else available + expiry,
+                None,
+                (("base", str(base)), *attributes[level]),
             )
-            out.grants.append(grant)
+            grants.append(grant)
             total += points
             earning += 1
-            refunds = customer.refunds.get(order.external_id)
-            if refunds or canceled or order.status is _CLOSED:
-                self._claims(grant, order, base, refunds or (), rule.reversal, earn.skus, out.claims)
-        out.outcomes.append(RuleOutcome(rule_id, total > 0, f"{total} points earned on {earning} orders"))
+            if fact.refunds or canceled or status is _CLOSED:
+                self._claims(grant, fact, base, fact.refunds, rule.reversal, earn.skus, out.claims)
+        outcomes.append(RuleOutcome(rule_id, total > 0, f"{total} points earned on {earning} orders"))
 
-    def _bonus(self, bonus: _Bonus, customer: _Customer, out: PointsPlan) -> None:
+    def _bonus(
+        self, bonus: _Bonus, source: str, customer_key: str, orders: Sequence[OrderFacts], out: PointsPlan
+    ) -> None:
         """Every qualifying order, or the first order (the first not canceled; a canceled order before it
         is treated like any canceled order: granted and reversed)."""
         rule, currency = bonus.rule, self._currency
+        prefix = f"{rule.id}/{_BONUS}/{source}/{customer_key}/"
         first_taken = False
-        for order in customer.orders:
-            value = customer.spend[order.external_id]
+        for fact in orders:
+            value = fact.spend
             if value is None:
                 continue
             if bonus.first_only and first_taken:
                 break
-            canceled = order.status is _CANCELED
+            order = fact.order
+            canceled = fact.status is _CANCELED
             first_taken = first_taken or not canceled
             if value < rule.min_subtotal:
                 out.outcomes.append(
@@ -253,46 +260,46 @@ class PointsRules:
                     )
                 )
                 continue
-            if not canceled and order.status not in bonus.statuses:
+            if not canceled and fact.status not in bonus.statuses:
                 out.outcomes.append(
                     RuleOutcome(
                         rule.id,
                         False,
-                        f"no bonus yet for order {order.number}: it is {order.status.value}; the bonus is "
+                        f"no bonus yet for order {order.number}: it is {fact.status.value}; the bonus is "
                         f"earned once it is {rule.qualifying_status.value}",
                     )
                 )
                 continue
-            record = f"order:{order.external_id}"
+            record = "order:" + fact.id
+            placed = fact.placed_at
             grant = LedgerIntent(
-                intent_key(rule.id, _BONUS, customer.source, customer.key, record),
-                IntentKind.BONUS,
+                prefix + record,
+                _BONUS_KIND,
                 rule.id,
-                customer.source,
-                customer.key,
+                source,
+                customer_key,
                 record,
-                order.placed_at,
+                placed,
                 f"{rule.points} bonus points ({bonus.trigger}) for order {order.number}",
                 rule.points,
-                available_at=order.placed_at,
-                expires_at=None if self.expiry is None else order.placed_at + self.expiry,
+                available_at=placed,
+                expires_at=None if self.expiry is None else placed + self.expiry,
             )
             out.grants.append(grant)
             out.outcomes.append(RuleOutcome(rule.id, True, grant.reason, progress=_ONE))
-            refunds = customer.refunds.get(order.external_id, ())
-            self._claims(grant, order, value, refunds, rule.reversal, frozenset(), out.claims)
+            self._claims(grant, fact, value, fact.refunds, rule.reversal, _NO_SKUS, out.claims)
 
     def _refund_value(self, refund: Refund, skus: frozenset[str]) -> Decimal:
         """The refunded value that counts against a grant: lines of excluded SKUs do not."""
         amount = refund.amount.amount
         if skus and refund.lines:
-            amount = sum((line.amount.amount for line in refund.lines if line.sku not in skus), Decimal(0))
-        return convert_amount(self._program, amount, refund.amount.currency) or Decimal(0)
+            amount = sum((line.amount.amount for line in refund.lines if line.sku not in skus), _ZERO)
+        return self._reader.convert(amount, refund.amount.currency) or _ZERO
 
     def _claims(
         self,
         grant: LedgerIntent,
-        order: Order,
+        fact: OrderFacts,
         base: Decimal,
         refunds: Iterable[Refund],
         policy: str,
@@ -301,8 +308,9 @@ class PointsRules:
     ) -> None:
         """Claims on ``grant``: a share per refund (proportional); everything left on the refund that
         completes a full refund, or on closure or cancellation (record ``order:<id>``)."""
+        order = fact.order
         proportional = policy == "proportional"
-        refunded = Decimal(0)
+        refunded = _ZERO
         last = order.placed_at
         for refund in refunds:
             value = self._refund_value(refund, skus)
@@ -325,193 +333,3 @@ class PointsRules:
             record = f"order:{order.external_id}"
             reason = f"order {order.number} {word}"
             claims.append(ReversalClaim(grant.rule_id, record, at, grant.key, grant.points, True, reason))
-
-
-_AVAILABLE, _EXPIRE, _CLAIM, _REDEEM = range(4)
-"""Order of events at one instant."""
-
-
-@dataclass(slots=True)
-class _Batch:
-    grant: LedgerIntent
-    remaining: int
-    reversed: int = 0
-    redeemed: int = 0
-    clawed: int = 0
-
-
-def settle_points(
-    grants: Sequence[LedgerIntent],
-    claims: Sequence[ReversalClaim],
-    redemptions: Sequence[Redemption],
-    now: datetime,
-    *,
-    source: str,
-    customer_key: str,
-    points_per_unit: Decimal | None = None,
-    currency: str | None = None,
-) -> tuple[list[LedgerIntent], list[RuleOutcome]]:
-    """Replay grants, claims and redemptions up to ``now`` over FIFO batches.
-
-    Returns the grants followed by the REVERSAL, EXPIRY and REDEMPTION intents that happened by
-    ``now``. At one instant: batches become available, then expire, then claims, then redemptions.
-    A claim takes back at most what is left of its grant, first from that batch, then — for the part
-    the customer already redeemed — from their other available batches, oldest first; what cannot be
-    recovered is noted, never pushed below zero. A redemption larger than the available balance is
-    recorded for what was available (the rest is reported as an outcome); with ``points_per_unit`` and
-    ``currency`` it carries the money value of the redeemed points as ``amount``.
-    """
-    batches = {grant.key: _Batch(grant, grant.points) for grant in grants}
-    events: list[tuple[datetime, int, str, _Batch | ReversalClaim | Redemption]] = []
-    for batch in batches.values():
-        available = counted_at(batch.grant)
-        if available <= now:
-            events.append((available, _AVAILABLE, batch.grant.key, batch))
-        expires = batch.grant.expires_at
-        if expires is not None and expires <= now:
-            events.append((expires, _EXPIRE, batch.grant.key, batch))
-    for claim in claims:
-        if claim.at <= now and claim.reverses in batches:
-            events.append((claim.at, _CLAIM, claim.record + "/" + claim.rule_id, claim))
-    for redemption in redemptions:
-        if redemption.at <= now:
-            events.append((redemption.at, _REDEEM, redemption.key, redemption))
-    events.sort(key=lambda event: (event[0], event[1], event[2]))
-    account = _Account(source, customer_key, list(grants), points_per_unit, currency)
-    for _, step, _, payload in events:
-        if isinstance(payload, _Batch):
-            if step == _AVAILABLE:
-                account.fifo.append(payload)
-            else:
-                account.expire(payload)
-        elif isinstance(payload, ReversalClaim):
-            account.reverse(payload, batches[payload.reverses])
-        else:
-            account.redeem(payload)
-    return account.intents, account.outcomes
-
-
-@dataclass(slots=True)
-class _Account:
-    """A customer's points batches during settlement, and the entries settlement writes."""
-
-    source: str
-    customer_key: str
-    intents: list[LedgerIntent]
-    points_per_unit: Decimal | None
-    currency: str | None
-    outcomes: list[RuleOutcome] = field(default_factory=list)
-    fifo: list[_Batch] = field(default_factory=list)
-    """Available batches, oldest first."""
-
-    def _entry(
-        self,
-        kind: IntentKind,
-        rule_id: str,
-        record: str,
-        at: datetime,
-        reason: str,
-        points: int,
-        *,
-        available_at: datetime | None = None,
-        reverses: str | None = None,
-        attributes: dict[str, str] | None = None,
-        amount: Decimal | None = None,
-    ) -> None:
-        key = intent_key(rule_id, _KIND_VALUES[kind], self.source, self.customer_key, record)
-        self.intents.append(
-            LedgerIntent(
-                key,
-                kind,
-                rule_id,
-                self.source,
-                self.customer_key,
-                record,
-                at,
-                reason,
-                points,
-                amount=amount,
-                currency=self.currency if amount is not None else None,
-                available_at=available_at,
-                reverses=reverses,
-                attributes=tuple(sorted(attributes.items())) if attributes else (),
-            )
-        )
-
-    def _take(self, wanted: int, skip: _Batch | None = None) -> list[tuple[_Batch, int]]:
-        """Consume up to ``wanted`` points from the available batches, oldest first."""
-        if len(self.fifo) > 32 and self.fifo[0].remaining == 0:
-            self.fifo = [batch for batch in self.fifo if batch.remaining > 0]
-        taken = []
-        for batch in self.fifo:
-            if wanted <= 0:
-                break
-            if batch is skip or batch.remaining <= 0:
-                continue
-            part = min(batch.remaining, wanted)
-            batch.remaining -= part
-            wanted -= part
-            taken.append((batch, part))
-        return taken
-
-    def expire(self, batch: _Batch) -> None:
-        grant = batch.grant
-        if batch.remaining > 0 and grant.expires_at is not None:
-            reason = f"{batch.remaining} of {grant.points} points from {grant.record} expired unused"
-            self._entry(
-                IntentKind.EXPIRY, grant.rule_id, grant.record, grant.expires_at, reason, -batch.remaining,
-                reverses=grant.key,
-            )  # fmt: skip
-            batch.remaining = 0
-
-    def reverse(self, claim: ReversalClaim, batch: _Batch) -> None:
-        grant = batch.grant
-        left = grant.points - batch.reversed
-        wanted = left if claim.sweep else min(claim.points, left)
-        if wanted <= 0:
-            return
-        batch.reversed += wanted
-        own = min(batch.remaining, wanted)
-        batch.remaining -= own
-        clawback = min(wanted - own, batch.redeemed - batch.clawed)
-        clawed = sum(part for _, part in self._take(clawback, skip=batch)) if clawback > 0 else 0
-        batch.clawed += clawed
-        total = own + clawed
-        if total <= 0:
-            return
-        attributes = {"requested": str(wanted)}
-        if clawed:
-            attributes["clawed_back"] = str(clawed)
-        if total < wanted:
-            attributes["unrecovered"] = str(wanted - total)
-        self._entry(
-            IntentKind.REVERSAL, claim.rule_id, claim.record, claim.at,
-            f"{total} points reversed: {claim.reason}", -total,
-            available_at=max(claim.at, counted_at(grant)), reverses=grant.key, attributes=attributes,
-        )  # fmt: skip
-
-    def redeem(self, redemption: Redemption) -> None:
-        wanted = abs(redemption.points)
-        taken = self._take(wanted)
-        for batch, part in taken:
-            batch.redeemed += part
-        total = sum(part for _, part in taken)
-        attributes = dict(redemption.attributes)
-        if total < wanted:
-            attributes["requested"] = str(wanted)
-            self.outcomes.append(
-                RuleOutcome(
-                    REDEMPTION_RULE_ID,
-                    False,
-                    f"redemption {redemption.key} asked for {wanted} points but only {total} were "
-                    f"available; recorded {total}",
-                )
-            )
-        if total > 0:
-            value = None
-            if self.points_per_unit is not None and self.currency is not None:
-                value = quantize(Decimal(total) / self.points_per_unit, self.currency)
-            self._entry(
-                IntentKind.REDEMPTION, REDEMPTION_RULE_ID, f"redemption:{redemption.key}", redemption.at,
-                redemption.reason, -total, attributes=attributes, amount=value,
-            )  # fmt: skip

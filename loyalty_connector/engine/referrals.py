@@ -37,8 +37,9 @@ from zoneinfo import ZoneInfo
 
 from ..domain import Customer, Order, OrderStatus, Refund, guest_key, normalize_email
 from ..program import Program, Referrals
+from .account import ReversalClaim
 from .conditions import convert_amount, local_date, qualifies, qualifying_subtotal
-from .points import PointsPlan, ReversalClaim
+from .points import PointsPlan
 from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key
 
 if TYPE_CHECKING:

@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
+from .slots import slot_writers
+
 
 class IntentKind(str, enum.Enum):
     """What a ledger entry records. Reversals, expiries and redemptions are entries of their own."""
@@ -54,7 +56,7 @@ def intent_key(rule_id: str, kind: IntentKind | str, source: str, customer_key: 
     return f"{rule_id}/{kind_value}/{source}/{customer_key}/{record}"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class LedgerIntent:
     """An entry the ledger should hold. Writing the same intent twice is a no-op (same ``key``)."""
 
@@ -83,6 +85,48 @@ class LedgerIntent:
     attributes: tuple[tuple[str, str], ...] = ()
     """Extra facts as sorted (name, value) pairs, e.g. ``(("from", "silver"), ("to", "gold"))``."""
 
+    def __init__(
+        self,
+        key: str,
+        kind: IntentKind,
+        rule_id: str,
+        source: str,
+        customer_key: str,
+        record: str,
+        effective_at: datetime,
+        reason: str,
+        points: int = 0,
+        amount: Decimal | None = None,
+        currency: str | None = None,
+        percent: Decimal | None = None,
+        available_at: datetime | None = None,
+        expires_at: datetime | None = None,
+        reverses: str | None = None,
+        attributes: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        # the generated frozen __init__ costs four times as much (see slots.py); same fields, same order
+        (
+            set_key, set_kind, set_rule_id, set_source, set_customer_key, set_record, set_effective_at,
+            set_reason, set_points, set_amount, set_currency, set_percent, set_available_at,
+            set_expires_at, set_reverses, set_attributes,
+        ) = _INTENT_WRITERS  # fmt: skip
+        set_key(self, key)
+        set_kind(self, kind)
+        set_rule_id(self, rule_id)
+        set_source(self, source)
+        set_customer_key(self, customer_key)
+        set_record(self, record)
+        set_effective_at(self, effective_at)
+        set_reason(self, reason)
+        set_points(self, points)
+        set_amount(self, amount)
+        set_currency(self, currency)
+        set_percent(self, percent)
+        set_available_at(self, available_at)
+        set_expires_at(self, expires_at)
+        set_reverses(self, reverses)
+        set_attributes(self, attributes)
+
     def attribute(self, name: str) -> str | None:
         for key, value in self.attributes:
             if key == name:
@@ -90,7 +134,14 @@ class LedgerIntent:
         return None
 
 
-@dataclass(frozen=True, slots=True)
+_INTENT_WRITERS = slot_writers(
+    LedgerIntent,
+    "key kind rule_id source customer_key record effective_at reason points amount currency percent "
+    "available_at expires_at reverses attributes",
+)
+
+
+@dataclass(frozen=True, slots=True, init=False)
 class RuleOutcome:
     """Whether one rule applied to a cart or customer, why — or why not, and how close it came."""
 
@@ -101,6 +152,24 @@ class RuleOutcome:
     """How far toward the rule's condition, from 0 to 1 (1 when met), when that is measurable."""
     missing: str | None = None
     """What is still missing, e.g. ``"add 120.00 EUR to the cart"``."""
+
+    def __init__(
+        self,
+        rule_id: str,
+        applied: bool,
+        reason: str,
+        progress: Decimal | None = None,
+        missing: str | None = None,
+    ) -> None:
+        set_rule_id, set_applied, set_reason, set_progress, set_missing = _OUTCOME_WRITERS
+        set_rule_id(self, rule_id)
+        set_applied(self, applied)
+        set_reason(self, reason)
+        set_progress(self, progress)
+        set_missing(self, missing)
+
+
+_OUTCOME_WRITERS = slot_writers(RuleOutcome, "rule_id applied reason progress missing")
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from __future__ import annotations
 __all__ = [
     "DEFAULT_STORE_NAME",
     "SYNC_SCOPE",
+    "AppliedObject",
     "CustomerEvaluation",
     "DueCustomer",
     "LockInfo",
@@ -39,6 +40,7 @@ from ..adapter import Cursor, ReadRecord, Record, Stream
 from ..domain import Customer, Order, Refund
 from ..engine.results import IntentKind, LedgerIntent, Redemption
 from ..ledger import LedgerEntry
+from .applied import AppliedObject
 
 DEFAULT_STORE_NAME = "loyalty.db"
 SYNC_SCOPE = "sync"
@@ -309,6 +311,22 @@ class Store(Protocol):
 
     def points_totals(self, source: str, customer_key: str, at: datetime) -> tuple[int, int]:
         """(available, pending) points at ``at``."""
+        ...
+
+    # plan / apply
+    def applied_objects(self, source: str, *, kinds: Collection[str] | None = None) -> list[AppliedObject]:
+        """What ``rules apply`` last wrote to the shop of ``source``, by kind and key."""
+        ...
+
+    def record_applied(
+        self,
+        source: str,
+        objects: Sequence[AppliedObject],
+        *,
+        removed: Collection[tuple[str, str]] = (),
+        at: datetime,
+    ) -> None:
+        """Record written objects and forget ``(kind, key)`` pairs removed from the shop: one transaction."""
         ...
 
 

@@ -175,7 +175,39 @@ _V1: tuple[str, ...] = (
     "CREATE INDEX customer_reviews_due ON customer_reviews (source, next_review_at)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1,)
+_V2_APPLIED: tuple[str, ...] = (
+    # What plan/apply last wrote to each managed object of a shop: the fields sent, the shop's id
+    # for it and notes the planner keeps (e.g. a customer's group before their first loyalty group).
+    # ``plan`` compares these with the shop to report drift; only objects recorded here are deleted.
+    """CREATE TABLE applied_objects (
+        source TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fields TEXT NOT NULL,
+        shop_id TEXT,
+        notes TEXT NOT NULL,
+        applied_at TEXT NOT NULL,
+        PRIMARY KEY (source, kind, key)
+    )""",
+)
+
+_V3_NPS: tuple[str, ...] = (
+    # Net Promoter Score survey answers imported from CSV (``nps import``). Keyed by respondent and
+    # answer time, so importing a file twice changes nothing; ``dated`` is 0 when the file gave no
+    # time and the answer is dated at its import. Emails are matched to customers when reporting.
+    """CREATE TABLE nps_answers (
+        email TEXT NOT NULL,
+        answered_at TEXT NOT NULL,
+        score INTEGER NOT NULL CHECK (score BETWEEN 0 AND 10),
+        dated INTEGER NOT NULL,
+        imported_at TEXT NOT NULL,
+        file TEXT,
+        PRIMARY KEY (email, answered_at)
+    )""",
+    "CREATE INDEX nps_answers_by_time ON nps_answers (answered_at)",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2_APPLIED, _V3_NPS)
 """Migration ``n`` (1-based) brings a database from ``user_version`` ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

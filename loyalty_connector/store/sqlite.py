@@ -25,6 +25,7 @@ from ..engine.results import IntentKind, LedgerIntent
 from ..errors import StoreError
 from ..ledger import LedgerEntry
 from . import (
+    AppliedObject,
     CustomerEvaluation,
     DueCustomer,
     LockInfo,
@@ -35,6 +36,7 @@ from . import (
     StoredHistory,
     Window,
 )
+from . import applied as applied_rows
 from . import evaluations as evaluation_rows
 from . import pages as page_writes
 from . import quarantine as quarantine_rows
@@ -384,6 +386,24 @@ class SqliteStore:
                 (moment, moment, source, customer_key, moment),
             ).fetchone()
         return int(row[0]), int(row[1])
+
+    # plan / apply
+
+    def applied_objects(self, source: str, *, kinds: Collection[str] | None = None) -> list[AppliedObject]:
+        with self._read("reading applied objects") as conn:
+            return applied_rows.list_applied(conn, source, kinds)
+
+    def record_applied(
+        self,
+        source: str,
+        objects: Sequence[AppliedObject],
+        *,
+        removed: Collection[tuple[str, str]] = (),
+        at: datetime,
+    ) -> None:
+        with self._write("recording applied objects") as conn:
+            applied_rows.forget_applied(conn, source, removed)
+            applied_rows.record_applied(conn, source, objects, at)
 
 
 def _like_prefix(prefix: str) -> str:

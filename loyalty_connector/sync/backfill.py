@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 
 from ..adapter import Cursor, ShopAdapter, Stream
 from ..program import Program
-from ..store import RecordCounts, Store, Window
+from ..store import SYNC_SCOPE, PageWrite, RecordCounts, Store, Window
 from ..store.rows import ts
 from .cursor import window_scope
 from .evaluation import Evaluator, default_evaluator
@@ -124,6 +124,7 @@ class Backfill:
         timer: Callable[[], float] = time.monotonic,
         on_progress: ProgressCallback | None = None,
         evaluation_batch: int = 200,
+        handover: bool = False,
     ) -> None:
         if workers < 1:
             raise ValueError("workers must be at least 1")
@@ -143,6 +144,8 @@ class Backfill:
         self.backfill_id = backfill_id or f"{ts(since)}/{ts(until)}"
         self.restart = restart
         self.only_streams = streams
+        self.handover = handover
+        """When every window is done, move incremental sync's checkpoints forward to ``until``."""
         self.clock = clock
         self.timer = timer
         self.on_progress = on_progress
@@ -156,6 +159,18 @@ class Backfill:
         finally:
             for adapter in adapters:
                 adapter.close()
+
+    def _hand_over(self, source: str, streams: Sequence[Stream]) -> None:
+        """Let ``sync`` continue where this backfill ended instead of re-reading all history.
+
+        Every record changed before ``until`` has just been read, so the sync checkpoint of each
+        stream may start at ``until``. Checkpoints only ever move forward: handing over an old window
+        never rewinds a sync that is already further along.
+        """
+        at = self.clock()
+        for stream in streams:
+            self.store.apply_page(PageWrite(source, stream, SYNC_SCOPE, (), Cursor.at(self.span.until), at))
+        logger.info("%s: incremental sync continues from %s", source, self.span.until.isoformat())
 
     def _runner(self, adapter: ShopAdapter) -> SyncRunner:
         return SyncRunner(
@@ -185,6 +200,8 @@ class Backfill:
             tasks, skipped = self._plan(source, lead.streams(self.only_streams))
             done = self._read(runners, tasks, counts, run_id, began)
             if not self.dry_run:
+                if self.handover:
+                    self._hand_over(source, lead.streams(self.only_streams))
                 evaluation = lead.evaluate(self.clock(), run_id)
         except BaseException as exc:
             if run_id is not None:

@@ -8,12 +8,12 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from conftest import NOW, SECRET, SOURCE, FakeAdapter, FakeShop, FixedClock, program, snapshot
-from loyalty_connector.adapter import Stream
+from loyalty_connector.adapter import Cursor, Stream
 from loyalty_connector.errors import ConflictError, ShopUnavailableError
 from loyalty_connector.http import RequestBudget
-from loyalty_connector.store import Window
+from loyalty_connector.store import SYNC_SCOPE, PageWrite, Window
 from loyalty_connector.store.sqlite import SqliteStore
-from loyalty_connector.sync import Backfill, plan_windows
+from loyalty_connector.sync import Backfill, SyncRunner, plan_windows
 from loyalty_connector.sync.backfill import gaps
 
 SINCE = datetime(2023, 12, 1, tzinfo=timezone.utc)
@@ -194,3 +194,27 @@ def test_a_backfill_conflicts_with_a_running_sync_of_the_same_source(store, engi
     with pytest.raises(ConflictError, match="another sync of source fake"):
         backfill(store, shop, engine).run()
     assert shop.reads == []
+
+
+def test_handover_lets_the_next_sync_continue_where_the_backfill_ended(store, engine):
+    shop = FakeShop.generated(5)
+    backfill(store, shop, engine, handover=True).run()
+    for stream in (Stream.CUSTOMERS, Stream.ORDERS, Stream.REFUNDS):
+        assert store.checkpoint(SOURCE, stream, SYNC_SCOPE) == Cursor.at(UNTIL)
+    report = SyncRunner(
+        store, FakeAdapter(shop), program(), evaluator=engine, referral_secret=SECRET, clock=FixedClock(NOW)
+    ).run()
+    assert report.totals.read == 0
+
+
+def test_handover_never_moves_a_sync_checkpoint_backwards(store, engine):
+    shop = FakeShop.generated(5)
+    ahead = Cursor.at(UNTIL + 30 * DAY)
+    store.apply_page(PageWrite(SOURCE, Stream.ORDERS, SYNC_SCOPE, (), ahead, NOW))
+    backfill(store, shop, engine, handover=True).run()
+    assert store.checkpoint(SOURCE, Stream.ORDERS, SYNC_SCOPE) == ahead
+
+
+def test_without_handover_sync_checkpoints_are_left_alone(store, engine):
+    backfill(store, FakeShop.generated(5), engine).run()
+    assert store.checkpoint(SOURCE, Stream.ORDERS, SYNC_SCOPE) is None

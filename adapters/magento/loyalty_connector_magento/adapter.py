@@ -19,7 +19,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from loyalty_connector.adapter import (
     Capabilities,
@@ -36,6 +36,7 @@ from loyalty_connector.domain import CustomerGroup
 from loyalty_connector.errors import MappingError
 
 from .client import Filter, MagentoClient, to_json_text
+from .desired import desired_objects as translate
 from .mapping import (
     format_timestamp,
     map_customer,
@@ -45,6 +46,9 @@ from .mapping import (
     position_of,
 )
 from .writers import KINDS, ManagedScope, ManagedWriter
+
+if TYPE_CHECKING:
+    from loyalty_connector.desired import DesiredState
 
 logger = logging.getLogger(__name__)
 
@@ -176,6 +180,10 @@ class MagentoAdapter:
 
     def write_managed(self, changes: Sequence[Change]) -> list[ChangeResult]:
         return self.writer.write(changes)
+
+    def desired_objects(self, state: DesiredState) -> list[ManagedObject]:
+        """The managed objects that realise the shop-neutral ``state`` here (see :mod:`.desired`)."""
+        return translate(self.writer, state)
 
     def generate_coupons(
         self, rule_key: str, quantity: int, *, length: int = 12, prefix: str = ""

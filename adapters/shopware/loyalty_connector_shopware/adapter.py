@@ -43,6 +43,7 @@ from loyalty_connector.http import RequestBudget
 from .auth import ClientCredentialsGrant, Grant, PasswordGrant
 from .client import ShopwareClient
 from .criteria import MAX_LIMIT, POPULATIONS, keyset_criteria, stream_query
+from .desired import desired_objects as translate
 from .managed import KINDS
 from .mapping import change_position, map_customer, map_customer_group, map_order
 from .reader import ManagedReader
@@ -50,6 +51,7 @@ from .refunds import map_refund
 from .writers import ManagedWriter
 
 if TYPE_CHECKING:
+    from loyalty_connector.desired import DesiredState
     from loyalty_connector.program import SourceConfig
 
 logger = logging.getLogger(__name__)
@@ -253,6 +255,11 @@ class ShopwareAdapter:
             self.client, sales_channel_id=self._sales_channel_id, batch_size=self._write_batch_size
         )
         return writer.apply(changes)
+
+    def desired_objects(self, state: DesiredState) -> list[ManagedObject]:
+        """The managed objects that realise the shop-neutral ``state`` here (see :mod:`.desired`)."""
+        groups = {group.code: group.external_id for group in self.read_groups()}
+        return translate(self.client, state, group_ids=groups, sales_channel_id=self._sales_channel_id)
 
     def close(self) -> None:
         self.client.close()

@@ -151,7 +151,12 @@ def _customer_group(f: _Fields) -> dict[str, Any]:
 
 
 def _condition(f: _Fields) -> dict[str, Any]:
-    kind = f.choice("type", ("customer_group", "cart_amount"))
+    kind = f.choice("type", ("customer_group", "cart_amount", "line_item"))
+    if kind == "line_item":
+        products = [i.lower() for i in f.strings("product_ids")]
+        if not products or any(not _HEX_ID.match(i) for i in products):
+            raise f.fail("product_ids", "at least one Shopware product id (32 hex characters)")
+        return {"type": kind, "product_ids": sorted(products)}
     if kind == "customer_group":
         keys, ids = f.strings("group_keys"), [i.lower() for i in f.strings("group_ids")]
         if not keys and not ids:

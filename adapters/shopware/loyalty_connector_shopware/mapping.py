@@ -308,32 +308,21 @@ def _technical_name(record: Mapping[str, Any] | None) -> str | None:
     return name if isinstance(name, str) else None
 
 
-def _current_transaction(order: Mapping[str, Any]) -> Mapping[str, Any] | None:
-    """6.7's ``primaryOrderTransactionId``; before, Shopware treats the newest transaction as current."""
-    transactions = order.get("transactions")
-    if not isinstance(transactions, list) or not transactions:
-        return None
-    primary = order.get("primaryOrderTransactionId")
-    for transaction in transactions:
-        if primary and transaction.get("id") == primary:
-            return transaction  # type: ignore[no-any-return]
-    return max(transactions, key=lambda t: str(t.get("createdAt") or ""))  # type: ignore[no-any-return]
-
-
 def _status(order: Mapping[str, Any]) -> tuple[OrderStatus, str]:
+    """The order's normalized status from its own state machine only.
+
+    Payment and refund state changes do not bump ``order.updatedAt``, so folding the transaction
+    state into the order's status would make the stored status depend on when the order happened to
+    be read. Payments and refunds arrive through the order-transaction stream instead (as ``Refund``
+    records), which is where the ledger's reversals come from.
+    """
     state = _technical_name(order)
     if state is None:
         raise _fail("order: stateMachineState is not loaded", order, "stateMachineState")
     if state not in ORDER_STATES:
         known = ", ".join(ORDER_STATES)
         raise _fail(f"unknown order state {state!r} (known: {known})", order, "stateMachineState")
-    status = ORDER_STATES[state]
-    payment = _technical_name(_current_transaction(order))
-    if payment == "refunded" and status is not OrderStatus.CANCELED:
-        status = OrderStatus.CLOSED
-    elif payment == "paid" and status is OrderStatus.PENDING:
-        status = OrderStatus.PROCESSING
-    return status, f"{state}/{payment}" if payment else state
+    return ORDER_STATES[state], state
 
 
 def _customer_id(order_customer: Mapping[str, Any]) -> str | None:

@@ -21,7 +21,11 @@ from .client import ShopwareClient
 from .managed import KINDS, MANAGED_PREFIX, MARKER_FIELD, managed_id
 from .mapping import money_decimal, parse_timestamp
 
-_CONDITION_KINDS = {"customerCustomerGroup": "customer_group", "cartCartAmount": "cart_amount"}
+_CONDITION_KINDS = {
+    "customerCustomerGroup": "customer_group",
+    "cartCartAmount": "cart_amount",
+    "cartLineItem": "line_item",
+}
 _PREFIX_FILTER = {"type": "prefix", "field": "name", "value": MANAGED_PREFIX}
 
 
@@ -119,6 +123,9 @@ class ManagedReader:
                             "group_ids": sorted(i for i in ids if i not in groups),
                         }
                     )
+                elif kind == "line_item":
+                    products = sorted(str(i) for i in value.get("identifiers") or [])
+                    conditions.append({"type": kind, "product_ids": products})
                 elif kind == "cart_amount":
                     amount = _number(value.get("amount", 0))
                     conditions.append({"type": kind, "operator": value.get("operator"), "amount": amount})

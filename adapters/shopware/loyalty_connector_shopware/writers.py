@@ -47,7 +47,11 @@ DELETE_ENTITIES = {
     "promotion_code": "promotion_individual_code",
 }
 _QUEUE_INDEXING = "use-queue-indexing"
-_CONDITION_TYPES = {"customer_group": "customerCustomerGroup", "cart_amount": "cartCartAmount"}
+_CONDITION_TYPES = {
+    "customer_group": "customerCustomerGroup",
+    "cart_amount": "cartCartAmount",
+    "line_item": "cartLineItem",
+}
 
 
 @dataclass(frozen=True)
@@ -105,6 +109,8 @@ def _rule_ops(key: str, fields: Mapping[str, Any]) -> list[SyncOp]:
     for position, condition in enumerate(fields["conditions"]):
         if condition["type"] == "customer_group":
             value: dict[str, Any] = {"operator": "=", "customerGroupIds": _group_ids(condition)}
+        elif condition["type"] == "line_item":
+            value = {"operator": "=", "identifiers": condition["product_ids"]}
         else:
             value = {"operator": condition["operator"], "amount": condition["amount"]}
         conditions.append(

@@ -1,0 +1,214 @@
+"""What the customer rules read about each order, computed once per evaluation and shared by every rule.
+
+A customer's history is read in one pass: the latest version of each order placed by ``now``, in time
+order, with its refunds; and per order the product subtotals every rule compares or multiplies, already
+in programme currency. Points, bonuses, levels and coupons then loop over these facts instead of
+re-reading order lines once per rule.
+
+Subtotals follow :func:`~loyalty_connector.engine.conditions.qualifying_subtotal` and
+:func:`~loyalty_connector.engine.conditions.convert_amount` exactly (same values, same exponents):
+product lines that are not children of a configurable or bundle item, minus excluded SKUs, before or
+after their own discounts, never below zero.
+"""
+
+from __future__ import annotations
+
+__all__ = ["OrderFacts", "OrderReader", "latest_orders", "refunds_by_order"]
+
+from collections.abc import Collection, Mapping, Sequence
+from datetime import datetime
+from decimal import Decimal
+from operator import attrgetter
+
+from ..domain import LineKind, Order, OrderStatus, Refund, quantize
+from ..program import Program
+
+_ZERO = Decimal(0)
+_EXCLUDED = Decimal(-1)
+"""Marks a currency left out of rewards in rate lookups (a real rate is positive)."""
+_PRODUCT = LineKind.PRODUCT
+_BY_PLACED = attrgetter("placed_at", "external_id")
+_BY_CREATED = attrgetter("created_at", "external_id")
+
+
+def latest_orders(orders: Sequence[Order], now: datetime) -> list[Order]:
+    """One version per order (the latest read), placed by ``now``, sorted by placed_at then id.
+
+    Of two versions, the later ``updated_at`` wins; at the same ``updated_at``, the greater status value.
+    """
+    latest: dict[str, Order] = {}
+    for order in orders:
+        if order.placed_at > now:
+            continue
+        known = latest.get(order.external_id)
+        if known is None or (order.updated_at, order.status.value) > (known.updated_at, known.status.value):
+            latest[order.external_id] = order
+    return sorted(latest.values(), key=_BY_PLACED)
+
+
+def refunds_by_order(refunds: Sequence[Refund], now: datetime) -> dict[str, list[Refund]]:
+    """The latest version of each refund created by ``now``, grouped by order, oldest first."""
+    if not refunds:
+        return {}
+    latest: dict[str, Refund] = {}
+    for refund in refunds:
+        if refund.created_at > now:
+            continue
+        known = latest.get(refund.external_id)
+        if known is None or refund.updated_at > known.updated_at:
+            latest[refund.external_id] = refund
+    by_order: dict[str, list[Refund]] = {}
+    for refund in sorted(latest.values(), key=_BY_CREATED):
+        by_order.setdefault(refund.order_id, []).append(refund)
+    return by_order
+
+
+class OrderFacts:
+    """One order as the customer rules see it. Built by :class:`OrderReader`; read-only by convention."""
+
+    __slots__ = ("bases", "group", "id", "order", "placed_at", "refunds", "spend", "status")
+
+    order: Order
+    id: str
+    """The order's ``external_id``."""
+    placed_at: datetime
+    status: OrderStatus
+    spend: Decimal | None
+    """Product subtotal after line discounts in programme currency; ``None`` when the order's currency
+    is left out of rewards (then every other amount is ``None`` too)."""
+    bases: tuple[Decimal | None, ...]
+    """Per subtotal the reader was asked for (see :meth:`OrderReader.base_index`), in programme currency."""
+    group: str | None
+    """The customer-group code the order's rules see: the order's own group, else the customer's."""
+    refunds: Sequence[Refund]
+    """Its refunds created by ``now``, oldest first."""
+
+    def __init__(
+        self,
+        order: Order,
+        spend: Decimal | None,
+        bases: tuple[Decimal | None, ...],
+        group: str | None,
+        refunds: Sequence[Refund],
+    ) -> None:
+        self.order = order
+        self.id = order.external_id
+        self.placed_at = order.placed_at
+        self.status = order.status
+        self.spend = spend
+        self.bases = bases
+        self.group = group
+        self.refunds = refunds
+
+
+class OrderReader:
+    """The subtotals a programme's customer rules need, compiled once; :meth:`read` builds the facts."""
+
+    def __init__(self, program: Program) -> None:
+        self._program_currency = program.currency
+        rates: dict[str, Decimal | None] = {program.currency: None}
+        if program.foreign_currency == "convert":
+            for currency, rate in program.exchange_rates.items():
+                rates.setdefault(currency, rate)
+        self._rates = rates
+        """Currency -> rate into programme currency (``None``: it is the programme currency); a
+        currency missing here is left out of rewards."""
+        self._exclusions: list[frozenset[str]] = [frozenset()]
+        self._bases: list[tuple[int, bool]] = []
+        """Per requested base: (index into ``_exclusions``, after discounts?)."""
+
+    def base_index(self, after_discounts: bool, exclude_skus: Collection[str] = ()) -> int:
+        """Ask for one more subtotal per order; returns its index in :attr:`OrderFacts.bases`."""
+        skus = frozenset(exclude_skus)
+        if skus not in self._exclusions:
+            self._exclusions.append(skus)
+        self._bases.append((self._exclusions.index(skus), after_discounts))
+        return len(self._bases) - 1
+
+    def convert(self, amount: Decimal, currency: str) -> Decimal | None:
+        """``amount`` in programme currency, or ``None`` (as :func:`~.conditions.convert_amount`)."""
+        if currency not in self._rates:
+            return None
+        rate = self._rates[currency]
+        return amount if rate is None else quantize(amount * rate, self._program_currency)
+
+    def read(
+        self,
+        orders: Sequence[Order],
+        refunds: Mapping[str, Sequence[Refund]],
+        own_group: str | None,
+        group_codes: Mapping[str, str],
+    ) -> list[OrderFacts]:
+        """The facts of ``orders`` (already the latest versions, in time order)."""
+        if len(self._exclusions) > 2:
+            return [self._read_one(order, refunds, own_group, group_codes) for order in orders]
+        rates, home, product = self._rates, self._program_currency, _PRODUCT
+        excluded = self._exclusions[-1]
+        plan = tuple((i == 0, after) for i, after in self._bases)
+        excluded_currency = (None,) * len(plan)
+        facts = []
+        for order in orders:
+            group_id = order.group_id
+            group = own_group if group_id is None else group_codes.get(group_id, group_id)
+            order_refunds = refunds.get(order.external_id, ()) if refunds else ()
+            currency = order.currency
+            if currency not in rates:
+                facts.append(OrderFacts(order, None, excluded_currency, group, order_refunds))
+                continue
+            gross = discount = kept = kept_discount = _ZERO
+            for line in order.lines:
+                if line.kind is product and line.parent_line_id is None:
+                    row, off = line.row_total.amount, line.discount.amount
+                    gross += row
+                    discount += off
+                    if excluded and line.sku not in excluded:
+                        kept += row
+                        kept_discount += off
+            if not excluded:
+                kept, kept_discount = gross, discount
+            rate = rates[currency]
+            after = gross - discount
+            if after < _ZERO:
+                after = _ZERO
+            spend = after if rate is None else quantize(after * rate, home)
+            values = []
+            for everything, after_discounts in plan:
+                if everything:
+                    value = after if after_discounts else gross if not gross < _ZERO else _ZERO
+                else:
+                    value = kept - kept_discount if after_discounts else kept
+                    if value < _ZERO:
+                        value = _ZERO
+                values.append(value if rate is None else quantize(value * rate, home))
+            facts.append(OrderFacts(order, spend, tuple(values), group, order_refunds))
+        return facts
+
+    def _read_one(
+        self,
+        order: Order,
+        refunds: Mapping[str, Sequence[Refund]],
+        own_group: str | None,
+        group_codes: Mapping[str, str],
+    ) -> OrderFacts:
+        """:meth:`read` for one order, for programmes whose earn rules exclude several SKU sets."""
+        group = own_group if order.group_id is None else group_codes.get(order.group_id, order.group_id)
+        order_refunds = refunds.get(order.external_id, ())
+        rate = self._rates.get(order.currency, _EXCLUDED)
+        if rate is _EXCLUDED:
+            return OrderFacts(order, None, (None,) * len(self._bases), group, order_refunds)
+        exclusions = self._exclusions
+        gross = [_ZERO] * len(exclusions)
+        discount = [_ZERO] * len(exclusions)
+        for line in order.lines:
+            if line.kind is not _PRODUCT or line.parent_line_id is not None:
+                continue
+            row, off, sku = line.row_total.amount, line.discount.amount, line.sku
+            for i, skus in enumerate(exclusions):
+                if sku not in skus:
+                    gross[i] += row
+                    discount[i] += off
+        values: list[Decimal | None] = []
+        for i, after_discounts in [(0, True), *self._bases]:
+            value = max(gross[i] - discount[i], _ZERO) if after_discounts else max(gross[i], _ZERO)
+            values.append(value if rate is None else quantize(value * rate, self._program_currency))
+        return OrderFacts(order, values[0], tuple(values[1:]), group, order_refunds)

@@ -1,0 +1,79 @@
+"""``loyalty-connector demo`` at small sizes: both sandboxes, backfill, summary, an incremental sync."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from click.testing import CliRunner
+
+from conftest import EXAMPLE
+from loyalty_connector.cli import main
+
+SMALL = ["--customers", "40", "--orders", "200", "--now", "2026-11-20T12:00:00Z"]
+
+
+@pytest.fixture(scope="module")
+def demo_json(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    store = tmp_path_factory.mktemp("demo") / "demo.db"
+    result = CliRunner().invoke(
+        main,
+        ["--config", str(EXAMPLE), "demo", *SMALL, "--json", "--store", str(store)],
+        catch_exceptions=False,
+    )
+    assert result.exit_code == 0, result.output
+    data: dict[str, object] = json.loads(result.stdout)
+    assert store.exists()
+    return data
+
+
+def test_the_demo_backfills_both_sandbox_shops(demo_json: dict[str, object]) -> None:
+    shops = {shop["source"]: shop for shop in demo_json["shops"]}  # type: ignore[attr-defined]
+    assert set(shops) == {"magento-demo", "shopware-demo"}
+    for run in demo_json["backfills"]:  # type: ignore[attr-defined]
+        assert run["streams"]["orders"]["inserted"] == 200
+        assert all(counts["quarantined"] == 0 for counts in run["streams"].values())
+        assert run["ledger_entries_added"] > 0
+
+
+def test_the_summary_tallies_rules_levels_and_the_cart_replay(demo_json: dict[str, object]) -> None:
+    summary = demo_json["summary"]
+    rules = {(t["rule_id"], t["kind"]) for t in summary["rules"]}  # type: ignore[index]
+    assert ("spend-points", "earn") in rules
+    assert ("welcome-bonus", "bonus") in rules
+    levels = {level["name"]: level["customers"] for level in summary["levels"]}  # type: ignore[index]
+    assert set(levels) == {"Gold", "Silver", "Bronze", "no level"}
+    assert sum(levels.values()) >= 70
+    replay = demo_json["replay"]
+    assert replay["orders"] + replay["skipped"] == 400  # type: ignore[index]
+    assert {g["rule_id"] for g in replay["gifts"]} == {"gift-stapler", "gift-pens"}  # type: ignore[index]
+    assert all(t["examples"] or t["lines"] == 0 for t in replay["tiers"])  # type: ignore[index]
+
+
+def test_the_incremental_sync_reads_only_the_changes_and_pays_the_referral(
+    demo_json: dict[str, object],
+) -> None:
+    for sync in demo_json["syncs"]:  # type: ignore[attr-defined]
+        customers, orders = sync["streams"]["customers"], sync["streams"]["orders"]
+        assert customers["inserted"] == 2
+        assert orders["inserted"] == 2
+        assert sum(s["read"] for s in sync["streams"].values()) < 400
+        kinds = {entry["kind"] for entry in sync["entries"]}
+        assert {"referral_reward", "referral_rejected"} <= kinds
+        rejected = next(e for e in sync["entries"] if e["kind"] == "referral_rejected")
+        assert "reason=self_referral:company" in rejected["attributes"]
+    assert set(demo_json["changes"]) == {"magento-demo", "shopware-demo"}  # type: ignore[arg-type]
+
+
+def test_the_text_demo_prints_every_section_without_tracebacks() -> None:
+    result = CliRunner().invoke(main, ["--config", str(EXAMPLE), "demo", *SMALL, "--adapter", "magento"])
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    for heading in ("1. Sandbox shops", "2. Backfill", "3. What each rule did", "4. A few changes"):
+        assert heading in out
+    assert "a temporary store, removed at the end" in out
+    assert "fixed demo secret" in out
+    assert "e.g. " in out
+    assert "referral reward for referee" in out
+    assert out.rstrip().splitlines()[-1].startswith("done in ")
+    assert "Traceback" not in result.output

@@ -312,9 +312,9 @@ class SalesRuleWriter:
             coupon["expiration_date"] = change.fields["expiration_date"]
         if existing is None:
             saved = self.client.post("/V1/coupons", {"coupon": {**coupon, "times_used": 0}})
-        elif existing.get("rule_id") != rule["rule_id"] or existing.get("expiration_date") != coupon.get(
-            "expiration_date"
-        ):
+        elif existing.get("rule_id") != rule["rule_id"]:
+            # only a move to another rule is an update: Magento re-derives a coupon's expiry and usage
+            # limits from its rule on save, so comparing them would rewrite the coupon on every apply
             merged = {**existing, **coupon, "coupon_id": existing["coupon_id"]}
             saved = self.client.put(f"/V1/coupons/{existing['coupon_id']}", {"coupon": merged})
         else:

@@ -54,6 +54,8 @@ from loyalty_connector.domain import (
 )
 from loyalty_connector.errors import MappingError
 
+from .managed import MANAGED_PREFIX
+
 ORDER_STATES: Mapping[str, OrderStatus] = {
     "open": OrderStatus.PENDING,
     "in_progress": OrderStatus.PROCESSING,
@@ -179,11 +181,18 @@ def map_customer(raw: Mapping[str, Any], source: str) -> Customer:
 
 
 def map_customer_group(raw: Mapping[str, Any], source: str) -> CustomerGroup:
-    """A ``customer_group`` entity; its (translated) name doubles as its code."""
+    """A ``customer_group`` entity; its (translated) name doubles as its code.
+
+    A group loyalty-connector created is named ``[loyalty] <code>``: the marker is stripped from the
+    code, so the programme's ``customer_groups`` (and level ``customer_group``) match it.
+    """
     translated = raw.get("translated")
     name = raw.get("name") or (translated.get("name") if isinstance(translated, Mapping) else None)
     group_id = str(_get(raw, "id", required="customer group"))
-    return CustomerGroup(source=source, external_id=group_id, code=str(name or group_id), name=name)
+    code = str(name or group_id)
+    return CustomerGroup(
+        source=source, external_id=group_id, code=code.removeprefix(MANAGED_PREFIX), name=name
+    )
 
 
 # -- money helpers ---------------------------------------------------------------------------------

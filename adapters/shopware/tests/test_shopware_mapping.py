@@ -436,3 +436,10 @@ def test_a_full_refund_in_one_go_reverses_the_whole_goods_value(taxed_transactio
         {"id": "c1", "refunds": [capture_refund("r1", "2023-05-05T10:00:00.000+00:00", 119.0)]}
     ]
     assert map_refund(taxed_transaction, "sw").amount.amount == Decimal("100.00")
+
+
+def test_a_loyalty_group_reads_back_under_the_programme_code() -> None:
+    group = map_customer_group({"id": "a" * 32, "name": "[loyalty] Loyalty Gold"}, "sw")
+    assert group.code == "Loyalty Gold"
+    assert group.name == "[loyalty] Loyalty Gold"
+    assert map_customer_group({"id": "b" * 32, "name": "Wholesale"}, "sw").code == "Wholesale"

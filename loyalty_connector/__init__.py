@@ -19,6 +19,7 @@ from .adapter import (
     create_adapter,
     discover_adapters,
 )
+from .desired import DesiredState, desired_state
 from .domain import (
     Customer,
     CustomerGroup,
@@ -69,8 +70,13 @@ from .errors import (
     TransientShopError,
 )
 from .http import HttpClient, RequestBudget, RetryPolicy
+from .kpi import KpiSettings, Period
 from .ledger import LedgerEntry, balance
+from .plan import ApplyReport, Plan, make_plan
+from .plan import apply as apply_plan
 from .program import Program, SourceConfig, load_program, parse_program, program_json_schema
+from .report import KpiReport, collect_report
+from .simulate import Simulation, simulate
 from .store import Store, open_store
 from .sync import Backfill, BackfillReport, SyncReport, SyncRunner
 
@@ -78,6 +84,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AdapterPlugin",
+    "ApplyReport",
     "AuthenticationError",
     "Backfill",
     "BackfillReport",
@@ -94,10 +101,13 @@ __all__ = [
     "Customer",
     "CustomerGroup",
     "CustomerResult",
+    "DesiredState",
     "Engine",
     "History",
     "HttpClient",
     "IntentKind",
+    "KpiReport",
+    "KpiSettings",
     "LedgerEntry",
     "LedgerIntent",
     "LevelState",
@@ -112,7 +122,9 @@ __all__ = [
     "OrderStatus",
     "Page",
     "PagingError",
+    "Period",
     "PermissionDeniedError",
+    "Plan",
     "Product",
     "Program",
     "ProgramValidationError",
@@ -129,6 +141,7 @@ __all__ = [
     "ShopError",
     "ShopRequestError",
     "ShopUnavailableError",
+    "Simulation",
     "SourceConfig",
     "Store",
     "StoreError",
@@ -137,16 +150,21 @@ __all__ = [
     "SyncRunner",
     "TransientShopError",
     "__version__",
+    "apply_plan",
     "balance",
+    "collect_report",
     "create_adapter",
+    "desired_state",
     "discover_adapters",
     "evaluate_cart",
     "evaluate_customer",
     "guest_key",
     "load_program",
+    "make_plan",
     "normalize_email",
     "open_store",
     "parse_program",
     "program_json_schema",
     "referral_code",
+    "simulate",
 ]

@@ -1268,10 +1268,10 @@ def demo(
     now: datetime | None,
     as_json: bool,
 ) -> None:
-    """Sandbox shops, a backfill, what each rule did, then an incremental sync (`make demo`).
+    """Sandbox shops: backfill, what each rule did, the programme applied, a sync (`make demo`).
 
     Uses examples/loyalty.yaml (or --config) with the sandboxes as its sources, and a temporary store
-    unless --store is given. Referral codes use a fixed demo secret, never a real one.
+    unless --store is given. Referral and coupon codes use a fixed demo secret, never a real one.
     """
     from . import demo as demo_lib
 

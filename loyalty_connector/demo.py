@@ -1,16 +1,20 @@
-"""``make demo``: two seeded sandbox shops, a backfill, what each rule did, then an incremental sync.
+"""``make demo``: two seeded sandbox shops, a backfill, what each rule did, the programme applied to
+each shop, then an incremental sync.
 
 :func:`run_demo` starts every installed adapter's sandbox shop in-process on 127.0.0.1, takes the
 sample programme (``examples/loyalty.yaml``) with its ``sources`` replaced in memory by the sandboxes,
 backfills each into a store (a temporary one unless given), tallies what each rule did
-(:mod:`loyalty_connector.summary`), then changes a few records in each shop — a referred business's
+(:mod:`loyalty_connector.summary`), pushes the programme into each shop with
+:func:`~loyalty_connector.plan.make_plan` and :func:`~loyalty_connector.plan.apply` and plans once
+more to show the shop now matches, then changes a few records in each shop — a referred business's
 first order, a self-referral, a pending order completed, an order refunded — and runs an incremental
 sync that reads only what changed. Each step is reported through ``on_event`` as it finishes, so the
 CLI can print while the demo runs; the result holds everything for rendering or assertions.
 
-Referral codes are made with :data:`DEMO_REFERRAL_SECRET`, a fixed demo secret passed in-process and
-never written anywhere: a real programme reads its own secret from the environment variable its
-``referrals.code_secret_env`` names.
+Referral codes, and the single-use coupon codes ``apply`` pushes, are made with
+:data:`DEMO_REFERRAL_SECRET`, a fixed demo secret passed in-process and never written anywhere: a real
+programme reads its own secrets from the environment (``referrals.code_secret_env``,
+``LOYALTY_COUPON_SECRET``).
 """
 
 from __future__ import annotations
@@ -19,10 +23,12 @@ __all__ = [
     "DEMO_REFERRAL_SECRET",
     "DEMO_SINCE",
     "BackfillDone",
+    "ChangeCounts",
     "ChangesMade",
     "DemoEvent",
     "DemoResult",
     "DemoSettings",
+    "ProgrammeApplied",
     "ShopInfo",
     "ShopsStarted",
     "Summarized",
@@ -38,6 +44,7 @@ import dataclasses
 import shutil
 import tempfile
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
@@ -45,12 +52,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from .adapter import AdapterPlugin, SandboxShop, Stream, create_adapter, discover_adapters
+from .adapter import AdapterPlugin, SandboxShop, ShopAdapter, Stream, create_adapter, discover_adapters
 from .domain import Customer, Order, OrderStatus
 from .engine.results import IntentKind
 from .engine.tier_pricing import format_money
 from .errors import ConfigurationError
 from .ledger import LedgerEntry, export_rows
+from .plan import ApplyReport, Plan, apply, make_plan
 from .program import Program, SourceConfig, load_program
 from .store import Store, open_store
 from .summary import CartReplay, LedgerSummary, replay_orders, summarize_ledger
@@ -58,8 +66,8 @@ from .sync import Backfill, BackfillReport, ProgressCallback, SyncReport, SyncRu
 from .sync.evaluation import referral_code_for
 
 DEMO_REFERRAL_SECRET = b"loyalty-connector demo secret - never use it for a real programme"
-"""The referral secret of the demo, passed in-process. A real programme's secret comes from the
-environment variable named by ``referrals.code_secret_env`` and is never stored."""
+"""The referral and coupon secret of the demo, passed in-process. A real programme's secrets come from
+the environment (``referrals.code_secret_env``, ``LOYALTY_COUPON_SECRET``) and are never stored."""
 DEMO_SINCE = datetime(2020, 1, 1, tzinfo=timezone.utc)
 """Where the demo backfill starts: before the sandboxes' oldest record, so it covers them all."""
 _WINDOW = timedelta(days=365)
@@ -121,23 +129,56 @@ class Summarized:
 
 
 @dataclass(frozen=True)
+class ChangeCounts:
+    """Changes of one kind: planned creates, updates and deletes, and how many applied or failed."""
+
+    kind: str
+    create: int = 0
+    update: int = 0
+    delete: int = 0
+    ok: int = 0
+    failed: int = 0
+
+
+@dataclass(frozen=True)
+class ProgrammeApplied:
+    """Step 4 done for one shop: the programme planned and applied, then planned once more."""
+
+    source: str
+    kinds: tuple[ChangeCounts, ...]
+    not_attempted: int
+    stopped: str | None
+    warnings: tuple[str, ...]
+    after: Mapping[str, int]
+    """``{"create": n, "update": n, "delete": n}`` of the plan made right after ``apply``: all 0."""
+    plan_seconds: float
+    apply_seconds: float
+
+    @property
+    def ok(self) -> bool:
+        return not self.not_attempted and self.stopped is None and not any(k.failed for k in self.kinds)
+
+
+@dataclass(frozen=True)
 class ChangesMade:
-    """Step 4 begun for one shop: the records changed in it, described."""
+    """Step 5 begun for one shop: the records changed in it, described."""
 
     source: str
     changes: tuple[str, ...]
+    first: bool = False
+    """The first shop's changes: the step's heading goes before them."""
 
 
 @dataclass(frozen=True)
 class SyncDone:
-    """Step 4 done for one shop: the incremental sync and the ledger entries it added."""
+    """Step 5 done for one shop: the incremental sync and the ledger entries it added."""
 
     report: SyncReport
     entries: tuple[LedgerEntry, ...]
     """Ledger entries this sync added."""
 
 
-DemoEvent = ShopsStarted | BackfillDone | Summarized | ChangesMade | SyncDone
+DemoEvent = ShopsStarted | BackfillDone | Summarized | ProgrammeApplied | ChangesMade | SyncDone
 
 
 @dataclass(frozen=True)
@@ -149,6 +190,7 @@ class DemoResult:
     started: ShopsStarted
     backfills: tuple[BackfillReport, ...]
     summary: Summarized
+    applied: tuple[ProgrammeApplied, ...]
     changes: tuple[ChangesMade, ...]
     syncs: tuple[SyncDone, ...]
     seconds: float
@@ -215,9 +257,17 @@ def run_demo(
         summary = _summarize(store, program, shops, clock())
         timings.append(("summary", time.perf_counter() - step))
         emit(summary)
-        changes, syncs = [], []
+        applied = []
         for shop in shops:
-            made = ChangesMade(shop.source, tuple(_change(store, program, shop)))
+            step = time.perf_counter()
+            pushed = _apply_programme(store, program, shop, clock)
+            applied.append(pushed)
+            timings.append((f"apply {shop.source}", time.perf_counter() - step))
+            emit(pushed)
+        changes: list[ChangesMade] = []
+        syncs = []
+        for shop in shops:
+            made = ChangesMade(shop.source, tuple(_change(store, program, shop)), first=not changes)
             changes.append(made)
             emit(made)
             step = time.perf_counter()
@@ -231,6 +281,7 @@ def run_demo(
             started=started,
             backfills=tuple(backfills),
             summary=summary,
+            applied=tuple(applied),
             changes=tuple(changes),
             syncs=tuple(syncs),
             seconds=time.perf_counter() - began,
@@ -252,7 +303,12 @@ def _started(plugin: AdapterPlugin, settings: DemoSettings) -> Iterator[_Shop]:
     sandbox.start()
     try:
         info = sandbox.describe()
-        config = SourceConfig.model_validate(info["source"])
+        source = dict(info["source"])
+        ops = _OPS.get(plugin.name)
+        channel = ops(sandbox).sales_channel_id() if ops is not None else None
+        if channel is not None:  # Shopware pushes promotions into one sales channel: the storefront
+            source["settings"] = {**source.get("settings", {}), "sales_channel_id": channel}
+        config = SourceConfig.model_validate(source)
         yield _Shop(plugin.name, f"{plugin.name}-demo", sandbox, config, dict(info.get("env", {})))
     finally:
         sandbox.stop()
@@ -336,6 +392,50 @@ def _sync(store: Store, program: Program, shop: _Shop, clock: Callable[[], datet
     return SyncDone(report, added)
 
 
+def _apply_programme(
+    store: Store, program: Program, shop: _Shop, clock: Callable[[], datetime]
+) -> ProgrammeApplied:
+    """Plan and apply the programme in one shop, then plan again: the shop now matches it."""
+    adapter = create_adapter(shop.source, shop.config, environ=shop.env)
+    try:
+        began = time.perf_counter()
+        planned = _plan(store, program, shop, adapter, clock)
+        plan_seconds = time.perf_counter() - began
+        began = time.perf_counter()
+        report = apply(planned, adapter, store, clock=clock)
+        apply_seconds = time.perf_counter() - began
+        after = _plan(store, program, shop, adapter, clock).counts()
+    finally:
+        adapter.close()
+    return ProgrammeApplied(
+        shop.source,
+        _kind_counts(planned, report),
+        len(report.not_attempted),
+        report.stopped,
+        planned.warnings,
+        after,
+        plan_seconds,
+        apply_seconds,
+    )
+
+
+def _plan(
+    store: Store, program: Program, shop: _Shop, adapter: ShopAdapter, clock: Callable[[], datetime]
+) -> Plan:
+    return make_plan(
+        program, store, adapter, source=shop.source, now=clock(), coupon_secret=DEMO_REFERRAL_SECRET
+    )
+
+
+def _kind_counts(planned: Plan, report: ApplyReport) -> tuple[ChangeCounts, ...]:
+    ok = Counter(r.change.kind for r in report.results if r.ok)
+    failed = Counter(r.change.kind for r in report.results if not r.ok)
+    return tuple(
+        ChangeCounts(kind, counts["create"], counts["update"], counts["delete"], ok[kind], failed[kind])
+        for kind, counts in planned.counts_by_kind().items()
+    )
+
+
 # -- a few changes in each shop ---------------------------------------------------------------------
 
 
@@ -406,6 +506,9 @@ class _MagentoOps:
     def __init__(self, shop: Any) -> None:
         self.shop = shop
 
+    def sales_channel_id(self) -> str | None:
+        return None
+
     def register(self, email: str, first: str, last: str, company: str) -> str:
         record = self.shop.add_customer(email=email, firstname=first, lastname=last, company=company)
         return str(record["id"])
@@ -432,6 +535,12 @@ class _ShopwareOps:
 
     def __init__(self, shop: Any) -> None:
         self.shop = shop
+
+    def sales_channel_id(self) -> str | None:
+        """The storefront: the sales channel the shop's customers are bound to."""
+        bound = Counter(c.get("salesChannelId") for c in self.shop.entities["customer"].values())
+        found = [channel for channel, _ in bound.most_common() if isinstance(channel, str)]
+        return found[0] if found else None
 
     def register(self, email: str, first: str, last: str, company: str) -> str:
         record = self.shop.add_customer(email=email, firstName=first, lastName=last, company=company)
@@ -499,8 +608,16 @@ def render_event(event: DemoEvent, width: int = 0) -> list[str]:
         ]
     if isinstance(event, Summarized):
         return render_summary(event.ledger, event.replay, width)
+    if isinstance(event, ProgrammeApplied):
+        return _render_applied(event, width)
     if isinstance(event, ChangesMade):
-        return ["", f"   {event.source}:", *(f"   - {change}" for change in event.changes)]
+        heading = ["", "5. A few changes in each shop, then an incremental sync that reads only what changed"]
+        return [
+            *(heading if event.first else []),
+            "",
+            f"   {event.source}:",
+            *(f"   - {change}" for change in event.changes),
+        ]
     synced = event.report
     t = synced.totals
     lines = [
@@ -647,7 +764,37 @@ def render_summary(ledger: LedgerSummary, replay: CartReplay, width: int = 0) ->
             lines.append(row)
             if note:
                 lines.append(_cut(f"       e.g. {note}", width))
-    lines += ["", "4. A few changes in each shop, then an incremental sync that reads only what changed"]
+    lines += [
+        "",
+        "4. The sample programme applied to each shop: plan, apply, then plan again "
+        "(coupon codes use the demo secret)",
+    ]
+    return lines
+
+
+def _render_applied(event: ProgrammeApplied, width: int) -> list[str]:
+    kinds = event.kinds
+    planned = sum(k.create + k.update + k.delete for k in kinds)
+    ok, failed = sum(k.ok for k in kinds), sum(k.failed for k in kinds)
+    lines = [
+        "",
+        f"   {event.source}: planned {_n(planned)} changes in {event.plan_seconds:.1f} s, applied "
+        f"{_n(ok)} ok and {_n(failed)} failed in {event.apply_seconds:.1f} s",
+    ]
+    rows = [(k.kind, _n(k.create), _n(k.update), _n(k.delete), _n(k.ok), _n(k.failed)) for k in kinds]
+    if rows:
+        lines += _columns(("KIND", "CREATE", "UPDATE", "DELETE", "OK", "FAILED"), rows, "lrrrrr", "     ")
+    lines += [_cut(f"     warning: {warning}", width) for warning in event.warnings]
+    if event.stopped is not None:
+        lines.append(
+            _cut(f"     apply stopped ({_n(event.not_attempted)} not attempted): {event.stopped}", width)
+        )
+    left = sum(event.after.values())
+    if left:
+        counts = ", ".join(f"{_n(n)} {action}" for action, n in event.after.items())
+        lines.append(f"     plan after apply: {_n(left)} changes left ({counts})")
+    else:
+        lines.append("     plan after apply: no changes")
     return lines
 
 
@@ -668,6 +815,18 @@ def result_dict(result: DemoResult) -> dict[str, Any]:
         "backfills": [r.as_dict() for r in result.backfills],
         "summary": dataclasses.asdict(result.summary.ledger),
         "replay": dataclasses.asdict(result.summary.replay),
+        "applied": [
+            {
+                "source": a.source,
+                "ok": a.ok,
+                "kinds": [dataclasses.asdict(k) for k in a.kinds],
+                "not_attempted": a.not_attempted,
+                "stopped": a.stopped,
+                "warnings": list(a.warnings),
+                "after": dict(a.after),
+            }
+            for a in result.applied
+        ],
         "changes": {c.source: list(c.changes) for c in result.changes},
         "syncs": [{**s.report.as_dict(), "entries": export_rows(s.entries)} for s in result.syncs],
         "seconds": round(result.seconds, 3),

@@ -1,4 +1,4 @@
-"""``loyalty-connector demo`` at small sizes: both sandboxes, backfill, summary, an incremental sync."""
+"""``loyalty-connector demo`` at small sizes: both sandboxes, backfill, summary, plan/apply, a sync."""
 
 from __future__ import annotations
 
@@ -50,6 +50,28 @@ def test_the_summary_tallies_rules_levels_and_the_cart_replay(demo_json: dict[st
     assert all(t["examples"] or t["lines"] == 0 for t in replay["tiers"])  # type: ignore[index]
 
 
+def test_the_programme_is_applied_to_each_shop_and_a_second_plan_has_no_changes(
+    demo_json: dict[str, object],
+) -> None:
+    applied = {a["source"]: a for a in demo_json["applied"]}  # type: ignore[attr-defined]
+    assert set(applied) == {"magento-demo", "shopware-demo"}
+    for pushed in applied.values():
+        assert pushed["ok"], pushed
+        assert pushed["after"] == {"create": 0, "update": 0, "delete": 0}
+        kinds = {k["kind"]: k for k in pushed["kinds"]}
+        assert kinds["customer_group"]["create"] == 3
+        assert kinds["group_assignment"]["create"] > 0
+        for counts in kinds.values():
+            planned = counts["create"] + counts["update"] + counts["delete"]
+            assert counts["ok"] == planned > 0
+            assert counts["failed"] == 0
+    magento = {k["kind"] for k in applied["magento-demo"]["kinds"]}
+    shopware = {k["kind"] for k in applied["shopware-demo"]["kinds"]}
+    # coupon codes need the demo secret; Shopware promotions need the storefront's sales channel
+    assert {"cart_rule", "coupon", "tier_price"} <= magento
+    assert {"promotion", "promotion_code", "tier_price"} <= shopware
+
+
 def test_the_incremental_sync_reads_only_the_changes_and_pays_the_referral(
     demo_json: dict[str, object],
 ) -> None:
@@ -69,8 +91,16 @@ def test_the_text_demo_prints_every_section_without_tracebacks() -> None:
     result = CliRunner().invoke(main, ["--config", str(EXAMPLE), "demo", *SMALL, "--adapter", "magento"])
     assert result.exit_code == 0, result.output
     out = result.stdout
-    for heading in ("1. Sandbox shops", "2. Backfill", "3. What each rule did", "4. A few changes"):
+    headings = ("1. Sandbox shops", "2. Backfill", "3. What each rule did", "4. The sample programme")
+    for heading in (*headings, "5. A few changes"):
         assert heading in out
+    step = out[out.index("4. The sample programme") : out.index("5. A few changes")]
+    assert "magento-demo: planned " in step
+    assert " ok and 0 failed in " in step
+    assert "KIND" in step
+    assert "CREATE" in step
+    assert "customer_group" in step
+    assert step.rstrip().endswith("plan after apply: no changes")
     assert "a temporary store, removed at the end" in out
     assert "fixed demo secret" in out
     assert "e.g. " in out

@@ -33,6 +33,8 @@ test: lint typecheck unit
 
 bench: install
 	$(BIN)/python bench/engine.py
+	$(BIN)/python bench/backfill.py
+	$(BIN)/python bench/evaluation_strategy.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info

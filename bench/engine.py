@@ -8,8 +8,9 @@ What it does
     2. Engine, timed in two phases:
        - customers: ``Engine.evaluate_customer(customer, history, NOW)`` for every customer over the
          whole history: points (level multipliers, holding period, FIFO expiry, reversals), bonuses,
-         levels (rolling window, grace), next-purchase and birthday coupons, referral rules — every
-         ledger intent with its key and reason, every rule outcome;
+         levels (rolling window, grace), next-purchase and birthday coupons, referral rules (the
+         generated shop has no referees) — every ledger intent with its key and reason, every rule
+         outcome;
        - carts: ``engine.carts.evaluate(cart, customer_group=..., now=order.placed_at)`` for every
          order: tier prices and free-product gifts (and the referee-discount check). The group is the
          one the customer had when ordering: the shop group of the level held just before the order
@@ -157,11 +158,8 @@ class Minimal:
     rates: dict[str, Decimal | None]
     """Currency -> rate into programme currency (``None``: the programme currency)."""
     quants: dict[str, Decimal]
-    tiers: dict[
-        str,
-        dict[str, list[tuple[frozenset[str] | None, list[tuple[Decimal, Decimal | None, Decimal | None]]]]],
-    ]
-    """Currency -> SKU -> rules: (folded groups or None, breaks: (min_qty, percent factor, fixed price))."""
+    tiers: dict[str, dict[str, list[tuple[frozenset[str] | None, list[tuple[Decimal, Decimal, bool]]]]]]
+    """Currency -> SKU -> rules: (folded groups or None, breaks: (min_qty, factor or price, is a factor?))."""
     gifts: dict[str, list[tuple[Decimal, frozenset[str] | None, str]]]
     """Currency -> thresholds, highest first: (amount in that currency, folded groups or None, gift SKU)."""
     earn_rate: Decimal
@@ -206,11 +204,9 @@ def compile_minimal(program: Program) -> Minimal:
                 else frozenset(g.casefold() for g in rule.customer_groups)
             )
             breaks = [
-                (
-                    b.min_qty,
-                    None if b.percent_off is None else (100 - b.percent_off) / Decimal(100),
-                    None if b.unit_price is None else to_currency(b.unit_price, rate or Decimal(1), currency),
-                )
+                (b.min_qty, (100 - b.percent_off) / Decimal(100), True)
+                if b.percent_off is not None
+                else (b.min_qty, to_currency(b.unit_price or _ZERO, rate or Decimal(1), currency), False)
                 for b in rule.breaks
             ]
             for sku in dict.fromkeys(rule.skus):
@@ -374,12 +370,10 @@ def minimal_account(m: Minimal, account: Account) -> list[tuple[list[Decimal | N
             for groups, breaks in by_sku.get(line.sku, ()):
                 if groups is not None and key not in groups:
                     continue
-                for min_qty, factor, fixed in breaks:
+                for min_qty, value, is_percent in breaks:
                     if line.qty >= min_qty:
                         offer = (
-                            fixed
-                            if factor is None
-                            else (line.unit_price * factor).quantize(quant, ROUND_HALF_UP)
+                            (line.unit_price * value).quantize(quant, ROUND_HALF_UP) if is_percent else value
                         )
                         if offer < price:
                             price = best = offer

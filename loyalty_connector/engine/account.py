@@ -85,15 +85,18 @@ def settle_points(
     value of the redeemed points as ``amount``.
     """
     batches = {grant.key: _Batch(grant, grant.points) for grant in grants}
+    # only redemptions (and the clawbacks they make possible) take from the available batches
+    redeeming = any(redemption.at <= now for redemption in redemptions)
     # (instant, step, key, sequence, payload): the sequence keeps equal (instant, step, key) events in
     # the order given and stops the comparison before the payload
     events: list[tuple[datetime, int, str, int, Any]] = []
     add = events.append
     for batch in batches.values():
         grant = batch.grant
-        available = grant.available_at if grant.available_at is not None else grant.effective_at
-        if available <= now:
-            add((available, _AVAILABLE, grant.key, len(events), batch))
+        if redeeming:
+            available = grant.available_at if grant.available_at is not None else grant.effective_at
+            if available <= now:
+                add((available, _AVAILABLE, grant.key, len(events), batch))
         expires = grant.expires_at
         if expires is not None and expires <= now:
             add((expires, _EXPIRE, grant.key, len(events), batch))

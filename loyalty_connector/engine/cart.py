@@ -21,19 +21,20 @@ from __future__ import annotations
 
 __all__ = ["Cart", "CartDiscount", "CartEvaluator", "CartLine", "CartResult", "PricedLine"]
 
-from collections.abc import Callable, Iterable, Mapping, Sequence, Set
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal
 from types import MappingProxyType
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from ..domain import LineKind, Order, minor_unit
+from ..domain import LineKind, minor_unit
 from ..program import Program
+from .cart_types import Cart, CartLine
 from .conditions import local_date
 from .free_products import FreeProductIndex, GiftLine
 from .results import RuleOutcome
+from .slots import slot_writers
 from .tier_pricing import (
     CompiledBreak,
     CompiledTierRule,
@@ -49,100 +50,6 @@ _HUNDRED = Decimal(100)
 _PRODUCT = LineKind.PRODUCT
 _NO_CODES: Mapping[str, str] = MappingProxyType({})
 _NO_RULES: Mapping[str, tuple[CompiledTierRule, ...]] = MappingProxyType({})
-
-
-def _decimal(value: Any, name: str) -> Decimal:
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, int) and not isinstance(value, bool):
-        return Decimal(value)
-    raise TypeError(f"{name} must be a Decimal (or int), not {type(value).__name__}; money is never a float")
-
-
-def _slot_writers(cls: type, names: str) -> tuple[Callable[[Any, Any], None], ...]:
-    """Direct writers for the slots ``names`` of a frozen slotted dataclass.
-
-    The generated ``__init__`` of a frozen dataclass writes every field through ``object.__setattr__``,
-    which costs as much as pricing a cart line; the objects built for every cart write their slots
-    directly instead (values already checked).
-    """
-    return tuple(getattr(cls, name).__set__ for name in names.split())
-
-
-@dataclass(frozen=True, slots=True, init=False)
-class CartLine:
-    """One cart line: ``qty`` x ``sku`` at ``unit_price`` (excluding tax) less a line ``discount``.
-
-    Amounts are ``Decimal`` (``int`` is accepted, ``float`` never). A product line needs a positive
-    ``qty`` and a non-negative price and discount; other kinds (a promotion, a credit) may be negative.
-    """
-
-    sku: str
-    qty: Decimal
-    unit_price: Decimal
-    category_ids: tuple[str, ...]
-    discount: Decimal
-    """Discount on the whole line, as a positive amount in the cart currency."""
-    kind: LineKind
-    """Only product lines are tier-priced and count toward thresholds and the referee discount."""
-
-    def __init__(
-        self,
-        sku: str,
-        qty: Decimal,
-        unit_price: Decimal,
-        category_ids: Iterable[str] = (),
-        discount: Decimal = _ZERO,
-        kind: LineKind = _PRODUCT,
-    ) -> None:
-        if not (type(qty) is type(unit_price) is type(discount) is Decimal):
-            qty, unit_price = _decimal(qty, "qty"), _decimal(unit_price, "unit_price")
-            discount = _decimal(discount, "discount")
-        if qty <= 0:
-            raise ValueError(f"qty of {sku} must be positive, got {qty}")
-        if kind is _PRODUCT and (unit_price < 0 or discount < 0):
-            raise ValueError(f"unit_price and discount of product {sku} must not be negative")
-        set_sku, set_qty, set_price, set_categories, set_discount, set_kind = _LINE_WRITERS
-        set_sku(self, sku)
-        set_qty(self, qty)
-        set_price(self, unit_price)
-        set_categories(self, category_ids if type(category_ids) is tuple else tuple(category_ids))
-        set_discount(self, discount)
-        set_kind(self, kind)
-
-
-_LINE_WRITERS = _slot_writers(CartLine, "sku qty unit_price category_ids discount kind")
-
-
-@dataclass(frozen=True, slots=True, init=False)
-class Cart:
-    """A cart (or an order to re-price) in one currency, with the coupon codes the customer entered."""
-
-    currency: str
-    lines: tuple[CartLine, ...]
-    coupon_codes: tuple[str, ...]
-
-    def __init__(self, currency: str, lines: Iterable[CartLine], coupon_codes: Iterable[str] = ()) -> None:
-        minor_unit(currency)
-        set_currency, set_lines, set_codes = _CART_WRITERS
-        set_currency(self, currency)
-        set_lines(self, lines if type(lines) is tuple else tuple(lines))
-        set_codes(self, coupon_codes if type(coupon_codes) is tuple else tuple(coupon_codes))
-
-    @classmethod
-    def from_order(cls, order: Order) -> Cart:
-        """The cart of ``order`` as the shop priced it (child lines of configurable/bundle items skipped)."""
-        lines = tuple(
-            CartLine(
-                line.sku, line.qty, line.unit_price.amount, line.category_ids, line.discount.amount, line.kind
-            )
-            for line in order.lines
-            if line.parent_line_id is None
-        )
-        return cls(order.currency, lines, order.coupon_codes)
-
-
-_CART_WRITERS = _slot_writers(Cart, "currency lines coupon_codes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,7 +208,7 @@ class CartResult:
         return tuple(found)
 
 
-_RESULT_WRITERS = _slot_writers(
+_RESULT_WRITERS = slot_writers(
     CartResult, "cart tier_prices gifts discounts qualifying_subtotal subtotal context"
 )
 
@@ -315,7 +222,7 @@ def _result(
     subtotal: Decimal,
     context: _Context,
 ) -> CartResult:
-    """``CartResult(...)`` at half the cost (see :func:`_slot_writers`)."""
+    """``CartResult(...)`` at half the cost (see :mod:`~loyalty_connector.engine.slots`)."""
     result: CartResult = object.__new__(CartResult)
     set_cart, set_tiers, set_gifts, set_discounts, set_qualifying, set_subtotal, set_context = _RESULT_WRITERS
     set_cart(result, cart)

@@ -19,7 +19,7 @@ from ..domain import Customer
 from ..program import Coupons, Discount, Program
 from .conditions import QUALIFYING, group_matches, local_date
 from .facts import OrderFacts
-from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key
+from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key_prefix
 
 _COUPON_KIND = IntentKind.COUPON
 _COUPON = _COUPON_KIND.value
@@ -66,7 +66,7 @@ class CouponRules:
             amount, discount_currency, percent = self._discount(rule.discount)
             described = rule.discount.describe(currency)
             minimum, rule_id = rule.min_subtotal, rule.id
-            prefix = f"{rule_id}/{_COUPON}/{source}/{customer_key}/"
+            prefix = intent_key_prefix(rule_id, _COUPON, source, customer_key)
             below = f" {currency} is below {minimum:,} {currency}"
             reached = f" {currency} >= {minimum:,} {currency}), valid {rule.valid_days} days"
             for fact in orders:
@@ -78,7 +78,7 @@ class CouponRules:
                         RuleOutcome(
                             rule_id,
                             False,
-                            f"order {fact.order.number}: subtotal {value:,}{below}",
+                            f"order {fact.number}: subtotal {value:,}{below}",
                             min(_ONE, value / minimum),
                             f"{minimum - value:,} {currency}",
                         )
@@ -95,7 +95,7 @@ class CouponRules:
                         customer_key,
                         record,
                         placed,
-                        f"{described} off the next purchase after order {fact.order.number} ({value:,}{reached}",  # noqa: E501
+                        f"{described} off the next purchase after order {fact.number} ({value:,}{reached}",
                         0,
                         amount,
                         discount_currency,
@@ -129,19 +129,23 @@ class CouponRules:
         outcomes: list[RuleOutcome] = []
         amount, currency, percent = self._discount(rule.discount)
         described = rule.discount.describe(self._currency)
+        valid = f", valid {rule.days_before} days before to {rule.days_after} days after"
+        before, after = timedelta(days=rule.days_before), timedelta(days=rule.days_after + 1)
+        prefix = intent_key_prefix(rule.id, _COUPON, source, customer.key)
+        created_at = customer.created_at
         set_on = (
             None if customer.birthday_set_at is None else local_date(customer.birthday_set_at, self._zone)
         )
-        first_year = local_date(customer.created_at, self._zone).year
+        first_year = local_date(created_at, self._zone).year
         last_year = local_date(now, self._zone).year + 1
         for year in range(first_year, last_year + 1):
             day = birthday_in(customer.birthday, year)
-            start = self._midnight(day - timedelta(days=rule.days_before))
-            end = self._midnight(day + timedelta(days=rule.days_after + 1))
-            if end <= customer.created_at:
+            end = self._midnight(day + after)
+            if end <= created_at:
                 continue
+            first_day = day - before
+            start = self._midnight(first_day)
             if start > now:
-                first_day = day - timedelta(days=rule.days_before)
                 outcomes.append(
                     RuleOutcome(
                         rule.id, False, f"the {year} birthday coupon is issued on {first_day.isoformat()}"
@@ -158,37 +162,38 @@ class CouponRules:
                     )
                 )
                 continue
-            groups = () if rule.customer_groups == "all" else groups_at(start)
-            if rule.customer_groups != "all" and not any(
-                group_matches(rule.customer_groups, group) for group in groups
-            ):
-                outcomes.append(
-                    RuleOutcome(
-                        rule.id,
-                        False,
-                        f"no {year} birthday coupon: customer group {', '.join(sorted(groups)) or 'none'} "
-                        "is not eligible",
+            if rule.customer_groups != "all":
+                groups = groups_at(start)
+                if not any(group_matches(rule.customer_groups, group) for group in groups):
+                    outcomes.append(
+                        RuleOutcome(
+                            rule.id,
+                            False,
+                            f"no {year} birthday coupon: customer group "
+                            f"{', '.join(sorted(groups)) or 'none'} is not eligible",
+                        )
                     )
-                )
-                continue
+                    continue
             record = f"birthday:{year}"
+            celebrated = day.isoformat()
             intents.append(
                 LedgerIntent(
-                    key=intent_key(rule.id, _COUPON, source, customer.key, record),
-                    kind=IntentKind.COUPON,
-                    rule_id=rule.id,
-                    source=source,
-                    customer_key=customer.key,
-                    record=record,
-                    effective_at=start,
-                    reason=f"{described} birthday coupon for {day.isoformat()}, valid "
-                    f"{rule.days_before} days before to {rule.days_after} days after",
-                    available_at=start,
-                    expires_at=end,
-                    attributes=(("birthday", day.isoformat()),),
-                    amount=amount,
-                    currency=currency,
-                    percent=percent,
+                    prefix + record,
+                    _COUPON_KIND,
+                    rule.id,
+                    source,
+                    customer.key,
+                    record,
+                    start,
+                    f"{described} birthday coupon for {celebrated}{valid}",
+                    0,
+                    amount,
+                    currency,
+                    percent,
+                    start,
+                    end,
+                    None,
+                    (("birthday", celebrated),),
                 )
             )
         return intents, outcomes

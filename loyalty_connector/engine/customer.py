@@ -6,6 +6,9 @@ only from the rule, the kind, the customer and the source record, so evaluating 
 with the history in another order — yields the same keys, and the ledger's unique index makes
 writing them again a no-op. Records dated after ``now`` (orders placed, refunds created,
 redemptions made later) are ignored: an evaluation is the history as of ``now``.
+
+The history is read once into per-order facts (:mod:`~loyalty_connector.engine.facts`: subtotals in
+programme currency, group, refunds) that levels, points, bonuses and coupons all share.
 """
 
 from __future__ import annotations

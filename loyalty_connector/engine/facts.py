@@ -24,8 +24,6 @@ from ..domain import LineKind, Order, OrderStatus, Refund, quantize
 from ..program import Program
 
 _ZERO = Decimal(0)
-_EXCLUDED = Decimal(-1)
-"""Marks a currency left out of rewards in rate lookups (a real rate is positive)."""
 _PRODUCT = LineKind.PRODUCT
 _BY_PLACED = attrgetter("placed_at", "external_id")
 _BY_CREATED = attrgetter("created_at", "external_id")
@@ -66,11 +64,13 @@ def refunds_by_order(refunds: Sequence[Refund], now: datetime) -> dict[str, list
 class OrderFacts:
     """One order as the customer rules see it. Built by :class:`OrderReader`; read-only by convention."""
 
-    __slots__ = ("bases", "group", "id", "order", "placed_at", "refunds", "spend", "status")
+    __slots__ = ("bases", "group", "id", "number", "order", "placed_at", "refunds", "spend", "status")
 
     order: Order
     id: str
     """The order's ``external_id``."""
+    number: str
+    """The order number customers see (reasons name it)."""
     placed_at: datetime
     status: OrderStatus
     spend: Decimal | None
@@ -93,6 +93,7 @@ class OrderFacts:
     ) -> None:
         self.order = order
         self.id = order.external_id
+        self.number = order.number
         self.placed_at = order.placed_at
         self.status = order.status
         self.spend = spend
@@ -139,7 +140,11 @@ class OrderReader:
         own_group: str | None,
         group_codes: Mapping[str, str],
     ) -> list[OrderFacts]:
-        """The facts of ``orders`` (already the latest versions, in time order)."""
+        """The facts of ``orders`` (already the latest versions, in time order).
+
+        One pass over each order's lines sums them with and without the (at most one) set of excluded
+        SKUs the earn rules name; programmes whose rules exclude several sets take a general path.
+        """
         if len(self._exclusions) > 2:
             return [self._read_one(order, refunds, own_group, group_codes) for order in orders]
         rates, home, product = self._rates, self._program_currency, _PRODUCT
@@ -167,18 +172,14 @@ class OrderReader:
             if not excluded:
                 kept, kept_discount = gross, discount
             rate = rates[currency]
-            after = gross - discount
-            if after < _ZERO:
-                after = _ZERO
+            after = max(gross - discount, _ZERO)
             spend = after if rate is None else quantize(after * rate, home)
             values = []
             for everything, after_discounts in plan:
                 if everything:
-                    value = after if after_discounts else gross if not gross < _ZERO else _ZERO
+                    value = after if after_discounts else max(gross, _ZERO)
                 else:
-                    value = kept - kept_discount if after_discounts else kept
-                    if value < _ZERO:
-                        value = _ZERO
+                    value = max(kept - kept_discount if after_discounts else kept, _ZERO)
                 values.append(value if rate is None else quantize(value * rate, home))
             facts.append(OrderFacts(order, spend, tuple(values), group, order_refunds))
         return facts
@@ -193,9 +194,9 @@ class OrderReader:
         """:meth:`read` for one order, for programmes whose earn rules exclude several SKU sets."""
         group = own_group if order.group_id is None else group_codes.get(order.group_id, order.group_id)
         order_refunds = refunds.get(order.external_id, ())
-        rate = self._rates.get(order.currency, _EXCLUDED)
-        if rate is _EXCLUDED:
+        if order.currency not in self._rates:
             return OrderFacts(order, None, (None,) * len(self._bases), group, order_refunds)
+        rate = self._rates[order.currency]
         exclusions = self._exclusions
         gross = [_ZERO] * len(exclusions)
         discount = [_ZERO] * len(exclusions)

@@ -30,7 +30,8 @@ from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key
 _DAY = timedelta(days=1)
 _ZERO = Decimal(0)
 _CLOSED = OrderStatus.CLOSED
-_LEVEL = IntentKind.LEVEL.value
+_LEVEL_KIND = IntentKind.LEVEL
+_LEVEL = _LEVEL_KIND.value
 
 
 _INSTANT = itemgetter(0)
@@ -90,6 +91,8 @@ class LevelRules:
 
     def __init__(self, program: Program, levels: Levels) -> None:
         self.levels: tuple[Level, ...] = tuple(levels.levels)
+        self._ids = (*(level.id for level in self.levels), "none")
+        """Level ids by index; the last (index -1) is ``none``."""
         self.statuses = QUALIFYING[levels.qualifying_status]
         """Order statuses that count toward levels."""
         self._currency = program.currency
@@ -118,10 +121,15 @@ class LevelRules:
         ``orders`` are the customer's order facts in time order; those with a counting status and a
         currency in rewards count, their refunds (converted by ``reader``) lowering their spend.
         """
-        # (instant, spend delta, order-count delta), appended in time order per order and sorted
-        # stably once; equal instants are summed before the level is decided
-        events: list[tuple[datetime, Decimal, int]] = []
-        add = events.append
+        # (instant, spend delta, order-count delta). Orders come in time order, so entries and window
+        # exits are two sorted runs and the one stable sort mostly merges; equal instants are summed
+        # before the level is decided.
+        entries: list[tuple[datetime, Decimal, int]] = []
+        exits: list[tuple[datetime, Decimal, int]] = []
+        others: list[tuple[datetime, Decimal, int]] = [
+            (created_at + days, _ZERO, 0) for days in self._milestones
+        ]
+        enter, leave = entries.append, exits.append
         statuses, window = self.statuses, self._window
         origin = created_at
         for fact in orders:
@@ -132,20 +140,20 @@ class LevelRules:
             if placed < origin:
                 origin = placed
             end = placed + window
-            add((placed, spend, 1))
+            enter((placed, spend, 1))
             if fact.refunds or fact.status is _CLOSED:
-                left, counting = self._reductions(fact, spend, end, add, reader)
-                add((end, -left, -1 if counting else 0))
+                left, counting = self._reductions(fact, spend, end, others.append, reader)
+                leave((end, -left, -1 if counting else 0))
             else:
-                add((end, -spend, -1))
-        for milestone in self._milestones:
-            add((created_at + milestone, _ZERO, 0))
-        add((origin, _ZERO, 0))
+                leave((end, -spend, -1))
+        others.append((origin, _ZERO, 0))
+        events = entries + exits + others
         events.sort(key=_INSTANT)
 
+        # a level's membership criterion as the instant it is first met
         criteria = [
-            (index, spend, orders, created_at + membership)
-            for index, spend, orders, membership in self._criteria
+            (index, min_spend, min_orders, created_at + min_membership)
+            for index, min_spend, min_orders, min_membership in self._criteria
         ]
         times: list[datetime] = []
         qualified: list[int] = []
@@ -208,7 +216,8 @@ class LevelRules:
 
         Level ``qualified[i]`` holds on ``[times[i], times[i + 1])`` and is held until
         ``times[i + 1] + grace``. Runs of equal levels are merged first: a run is held over the same
-        instants as its parts, and most events (an order that changes no level) extend a run.
+        instants as its parts, and most events (an order that changes no level) extend a run. The
+        held level can only change where a run starts or a run's grace ends.
         """
         starts: list[datetime] = []
         levels: list[int] = []
@@ -221,9 +230,9 @@ class LevelRules:
         grace = self._grace
         n = len(starts)
         leaves = [at + grace for at in starts[1:]]
-        # every instant where the held level can change, in order; an instant that is both an event
-        # and a grace end is visited twice (harmlessly), the event first
-        candidates = sorted(times + leaves) if grace and leaves else times
+        # every instant where the held level can change, in order (an instant that is both a start
+        # and a grace end is visited twice, harmlessly)
+        candidates = sorted(starts + leaves) if grace else starts
         window: deque[int] = deque()
         added = removed = 0
         change_times: list[datetime] = []
@@ -256,29 +265,28 @@ class LevelRules:
         """
         out: list[LedgerIntent] = []
         seen: dict[str, int] = {}
+        ids, zone = self._ids, self._zone
         previous = -1
         for at, index in zip(timeline.change_times, timeline.held, strict=True):
             if at > now:
                 break
-            to = self.level(index)
-            was = self.level(previous)
-            to_id = to.id if to is not None else "none"
-            record = f"level:{local_date(at, self._zone).isoformat()}:{to_id}"
-            seen[record] = seen.get(record, 0) + 1
-            if seen[record] > 1:
-                record += f"#{seen[record]}"
-            rule_id = to.id if to is not None else was.id if was is not None else "none"
+            to_id, was_id = ids[index], ids[previous]
+            record = f"level:{local_date(at, zone).isoformat()}:{to_id}"
+            count = seen[record] = seen.get(record, 0) + 1
+            if count > 1:
+                record += f"#{count}"
+            rule_id = to_id if index >= 0 else was_id
             out.append(
                 LedgerIntent(
-                    key=intent_key(rule_id, _LEVEL, source, customer_key, record),
-                    kind=IntentKind.LEVEL,
-                    rule_id=rule_id,
-                    source=source,
-                    customer_key=customer_key,
-                    record=record,
-                    effective_at=at,
-                    reason=self._change_reason(timeline, at, previous, index),
-                    attributes=(("from", was.id if was is not None else "none"), ("to", to_id)),
+                    intent_key(rule_id, _LEVEL, source, customer_key, record),
+                    _LEVEL_KIND,
+                    rule_id,
+                    source,
+                    customer_key,
+                    record,
+                    at,
+                    self._change_reason(timeline, at, previous, index),
+                    attributes=(("from", was_id), ("to", to_id)),
                 )
             )
             previous = index

@@ -33,7 +33,7 @@ from ..program import EarnRule, Points, PointsBonus, Program
 from .account import REDEMPTION_RULE_ID, ReversalClaim, counted_at, settle_points
 from .conditions import QUALIFYING
 from .facts import OrderFacts, OrderReader
-from .results import IntentKind, LedgerIntent, RuleOutcome
+from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key_prefix
 
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
@@ -178,7 +178,7 @@ class PointsRules:
             earn.pending,
         )
         base_index, tails, attributes, multipliers = earn.base, earn.tails, earn.attributes, self._multipliers
-        prefix = f"{rule_id}/{_EARN}/{source}/{customer_key}/"
+        prefix = intent_key_prefix(rule_id, _EARN, source, customer_key)
         grants, outcomes = out.grants, out.outcomes
         total = earning = 0
         for fact, level in zip(orders, [-1] * len(orders) if levels is None else levels, strict=True):
@@ -194,7 +194,7 @@ class PointsRules:
             elif not canceled and status not in statuses:
                 why = f"it is {status.value}{earn.waiting}"
             if why is not None:
-                outcomes.append(RuleOutcome(rule_id, False, f"no points for order {order.number}: {why}"))
+                outcomes.append(RuleOutcome(rule_id, False, f"no points for order {fact.number}: {why}"))
                 continue
             base = fact.bases[base_index]
             if not base:
@@ -205,7 +205,7 @@ class PointsRules:
             placed = fact.placed_at
             available = placed + pending
             record = "order:" + fact.id
-            reason = f"{points} points for order {order.number}: {base:,}{tails[level]}"
+            reason = f"{points} points for order {fact.number}: {base:,}{tails[level]}"
             grant = LedgerIntent(
                 prefix + record,
                 _EARN_KIND,
@@ -237,7 +237,7 @@ class PointsRules:
         """Every qualifying order, or the first order (the first not canceled; a canceled order before it
         is treated like any canceled order: granted and reversed)."""
         rule, currency = bonus.rule, self._currency
-        prefix = f"{rule.id}/{_BONUS}/{source}/{customer_key}/"
+        prefix = intent_key_prefix(rule.id, _BONUS, source, customer_key)
         first_taken = False
         for fact in orders:
             value = fact.spend

@@ -220,3 +220,5 @@ def evaluate_dirty(
             )
         added = store.apply_evaluations(source, evaluations, at=now, run_id=run_id)
         report = report + EvaluationReport(evaluated, added, tuple(failed))
+        # release this batch's histories before the next batch loads its own (peak memory = one batch)
+        del batch, evaluations

@@ -20,8 +20,8 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import closing, contextmanager, suppress
+from collections.abc import Callable, Sequence
+from contextlib import closing, suppress
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -31,14 +31,15 @@ import click
 
 from . import __version__
 from .adapter import ShopAdapter, Stream, create_adapter, discover_adapters
+from .cli_common import errors, fail
 from .cli_report import nps, nps_import, segments, segments_export
 from .cli_report import report as report_command
 from .cli_rules import apply_command, plan_command, simulate_command
 from .domain import Customer, normalize_email
 from .engine.results import IntentKind, RuleOutcome
 from .engine.tier_pricing import format_money
-from .errors import ConfigurationError, LoyaltyConnectorError, ProgramValidationError, ShopError
-from .http import RedactingFilter, RequestBudget, redact
+from .errors import ConfigurationError, LoyaltyConnectorError, ShopError
+from .http import RedactingFilter, RequestBudget
 from .ledger import EXPORT_FIELDS, LedgerEntry, export_rows
 from .program import Program, SourceConfig, load_program, program_json_schema
 from .store import Store, default_store_path, open_store
@@ -80,28 +81,10 @@ class Context:
 pass_context = click.make_pass_decorator(Context)
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
+_fail = fail
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Turn errors into one clear line on stderr and exit code 1 — never a traceback."""
-    try:
-        yield
-    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-        raise
-    except ProgramValidationError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    except LoyaltyConnectorError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        _fail("interrupted; everything committed so far is kept and the next run resumes from there")
-    except Exception as exc:  # a bug: one line by default, the traceback with -vv
-        logger.debug("unexpected error", exc_info=True)
-        _fail(f"unexpected {type(exc).__name__}: {redact(str(exc))} (run with -vv for the traceback)")
+_errors = errors
 
 
 def _setup_logging(verbose: int) -> Callable[[], None]:

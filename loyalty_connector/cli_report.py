@@ -16,18 +16,16 @@ import csv
 import io
 import json
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import click
 
+from .cli_common import errors, fail
 from .engine.results import IntentKind
-from .errors import LoyaltyConnectorError, ProgramValidationError
 from .kpi import Period, kpi_settings, level_changes
 from .nps import latest_answers, parse_nps_csv
 from .program import Program
@@ -50,23 +48,8 @@ class ReportContext(Protocol):
     def program(self) -> Program: ...
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Library errors become one line on stderr and exit code 1, never a traceback."""
-    try:
-        yield
-    except ProgramValidationError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    except LoyaltyConnectorError as exc:
-        _fail(str(exc))
-    except OSError as exc:
-        _fail(f"{exc.strerror or exc}: {exc.filename}" if exc.filename else str(exc))
+_fail = fail
+_errors = errors
 
 
 def _context(ctx: click.Context) -> ReportContext:

@@ -18,19 +18,19 @@ import os
 import sys
 from collections import Counter
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, NoReturn, Protocol
+from typing import Any, Protocol
 
 import click
 
 from .adapter import ShopAdapter, create_adapter
+from .cli_common import errors, fail
 from .diff import jsonable
-from .errors import ConfigurationError, LoyaltyConnectorError, ProgramValidationError
+from .errors import ConfigurationError
 from .plan import ApplyProgress, ApplyReport, Plan, apply, make_plan
 from .program import Program, SourceConfig, load_program
-from .redaction import redact
 from .simulate import Simulation, simulate
 from .store import Store, open_store
 
@@ -63,28 +63,11 @@ class _Instant(click.ParamType):  # type: ignore[type-arg]
         return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
 
 
-def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {message}", err=True)
-    sys.exit(1)
+_fail = fail
 
 
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Errors as one clear line on stderr and exit code 1, never a traceback."""
-    try:
-        yield
-    except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
-        raise
-    except ProgramValidationError as exc:
-        click.echo(str(exc), err=True)
-        sys.exit(1)
-    except LoyaltyConnectorError as exc:
-        _fail(str(exc))
-    except KeyboardInterrupt:
-        _fail("interrupted; every change applied so far is recorded, run the command again to finish")
-    except Exception as exc:  # a bug: one line, the traceback in the debug log
-        logger.debug("unexpected error", exc_info=True)
-        _fail(f"unexpected {type(exc).__name__}: {redact(str(exc))} (run with -vv for the traceback)")
+def _errors() -> AbstractContextManager[None]:
+    return errors("interrupted; every change applied so far is recorded, run the command again to finish")
 
 
 def _secret(program: Program, *, coupons: bool) -> bytes | None:

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from loyalty_connector.adapter import Cursor, ReadRecord, Stream
-from loyalty_connector.cli import Context
-from loyalty_connector.cli_report import EXIT_REJECTED_ROWS, nps, report, segments
+from loyalty_connector.cli.common import Context
+from loyalty_connector.cli.report import EXIT_REJECTED_ROWS, nps, report, segments
 from loyalty_connector.engine.customer import CustomerEvaluator
 from loyalty_connector.program import load_program
 from loyalty_connector.segments import EXPORT_FIELDS

@@ -15,7 +15,7 @@ from click.testing import CliRunner
 from plan_kits import MagentoPlanKit, magento_kit
 from plan_shops import CHANGED_YAML, COUPON_SECRET, PROGRAM_YAML, REFERRAL_SECRET, SOURCE
 
-from loyalty_connector.cli_rules import apply_command, plan_command, simulate_command
+from loyalty_connector.cli.rules import apply_command, plan_command, simulate_command
 from loyalty_connector.program import Program, load_program
 
 

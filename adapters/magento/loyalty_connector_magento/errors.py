@@ -13,29 +13,34 @@ first). The ``trace`` is never shown: it can hold file paths and personal data.
 
 The table overrides the core's default only where Magento differs: a 401 there can mean a missing ACL
 grant, a disabled standalone-bearer token or an expired admin token (all three answer
-``"The consumer isn't authorized to access %resources."``), so the hint names every cause.
+``"The consumer isn't authorized to access %resources."``), or credentials refused outright (a bad
+OAuth signature answers ``"The signature is invalid. Verify and try again."`` and names no resource).
+A 401 raises :class:`MagentoAuthenticationError`, whose hint names the ACL resource when the shop's
+message names one, and otherwise points at the credentials.
 """
 
 from __future__ import annotations
 
 __all__ = [
     "ADMIN_2FA_HINT",
-    "BEARER_HINT",
     "PAGE_SIZE_LIMIT",
+    "MagentoAuthenticationError",
     "TierPriceFailure",
+    "acl_resources",
     "magento_error_table",
     "page_size_limit",
     "parse_error_response",
     "render_magento_message",
     "substitute",
     "tier_price_failures",
+    "unauthorized_hint",
 ]
 
 import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
@@ -50,12 +55,17 @@ from loyalty_connector.http import Action, ErrorRule
 PAGE_SIZE_LIMIT = re.compile(r"Maximum SearchCriteria pageSize is (\d+)")
 """``Magento\\Framework\\Webapi\\Validator\\SearchCriteriaValidator``, once parameters are substituted."""
 
-BEARER_HINT = (
-    "Either the integration lacks the ACL resource named above (System > Extensions > Integrations > "
-    "edit > API: grant it, then re-authorize the integration), or, with auth: bearer on Magento 2.4.4+, "
-    "the shop does not accept integration access tokens as standalone bearer tokens (enable Stores > "
-    "Configuration > Services > OAuth > Consumer Settings > 'Allow OAuth Access Tokens to be used as "
-    "standalone Bearer tokens', or use auth: oauth, which works on every 2.4 shop)."
+_NOT_AUTHORIZED = re.compile(r"isn't authorized to access (?P<resources>\w+::\w+(?:,\s*\w+::\w+)*)")
+"""``Magento\\Webapi\\Controller\\Rest\\RequestValidator``: "The consumer isn't authorized to access
+%resources." with the route's ACL resources joined by ``", "``."""
+
+_INTEGRATION_API = "System > Extensions > Integrations > edit > API"
+_INTEGRATION_DETAILS = "System > Extensions > Integrations > edit > Integration Details"
+_STANDALONE_BEARER = (
+    "with auth: bearer on Magento 2.4.4+, the shop may not accept integration access tokens as standalone "
+    "bearer tokens (enable Stores > Configuration > Services > OAuth > Consumer Settings > 'Allow OAuth "
+    "Access Tokens to be used as standalone Bearer tokens', or use auth: oauth, which works on every 2.4 "
+    "shop)"
 )
 
 ADMIN_2FA_HINT = (
@@ -185,27 +195,91 @@ def tier_price_failures(body: Any) -> list[TierPriceFailure]:
     return failures
 
 
+def acl_resources(message: str) -> tuple[str, ...]:
+    """The ACL resources a Magento 401 message names ("isn't authorized to access X, Y"), else ``()``."""
+    match = _NOT_AUTHORIZED.search(message)
+    if match is None:
+        return ()
+    return tuple(part.strip() for part in match.group("resources").split(","))
+
+
+def unauthorized_hint(auth_mode: str, resources: Sequence[str]) -> str:
+    """What to do about a 401 in ``auth_mode``: grant the named ACL resources, else check the credentials."""
+    named = ""
+    if resources:
+        named = f"the ACL resource{'s' if len(resources) > 1 else ''} {', '.join(resources)}"
+    if auth_mode == "admin_token":
+        if named:
+            return (
+                "The admin token was refused even after requesting a new one: give the admin user's role "
+                f"{named} (System > Permissions > User Roles > Role Resources)."
+            )
+        return (
+            "The admin token was refused even after requesting a new one: check the admin user's "
+            "username/password and that the user is active (System > Permissions > All Users)."
+        )
+    if auth_mode == "bearer":
+        if named:
+            return (
+                f"Either the integration lacks {named} ({_INTEGRATION_API}: grant it, then re-authorize the "
+                f"integration), or, {_STANDALONE_BEARER}."
+            )
+        return (
+            "The shop named no ACL resource, so it refused the token itself: check that access_token is "
+            f"the integration's current access token ({_INTEGRATION_DETAILS}) and that the integration is "
+            "active."
+        )
+    if named:
+        return (
+            f"Grant the integration {named} ({_INTEGRATION_API}; re-authorize after changing resources) "
+            f"and check that the integration is active ({_INTEGRATION_DETAILS})."
+        )
+    return (
+        "The shop named no ACL resource, so it refused the OAuth request itself: check the integration's "
+        f"consumer key/secret and access token/secret ({_INTEGRATION_DETAILS}) and that the integration "
+        "is active."
+    )
+
+
+class MagentoAuthenticationError(AuthenticationError):
+    """A 401 from Magento; the message ends with :func:`unauthorized_hint` for the client's auth mode.
+
+    The error table leaves the 401 hint empty: the resource can only be read from the shop's message,
+    which reaches the error class, not the table.
+    """
+
+    auth_mode: ClassVar[str] = "oauth"
+
+    def __init__(self, message: str, *, source: str | None = None, status: int | None = None) -> None:
+        hint = unauthorized_hint(self.auth_mode, acl_resources(message))
+        super().__init__(f"{message.rstrip()} {hint}", source=source, status=status)
+
+
+class _OAuthRefused(MagentoAuthenticationError):
+    auth_mode = "oauth"
+
+
+class _BearerRefused(MagentoAuthenticationError):
+    auth_mode = "bearer"
+
+
+class _AdminTokenRefused(MagentoAuthenticationError):
+    auth_mode = "admin_token"
+
+
+_REFUSED: dict[str, type[MagentoAuthenticationError]] = {
+    "oauth": _OAuthRefused,
+    "bearer": _BearerRefused,
+    "admin_token": _AdminTokenRefused,
+}
+
+
 def magento_error_table(auth_mode: str) -> dict[int | str, ErrorRule]:
     """Magento's overrides of the core status table, with hints that say what to do."""
-    if auth_mode == "admin_token":
-        unauthorized = ErrorRule(
-            Action.REFRESH_AUTH,
-            AuthenticationError,
-            "The admin token was refused even after requesting a new one: check the admin user's "
-            "username/password and its role's resources (System > Permissions > User Roles).",
-        )
-    elif auth_mode == "bearer":
-        unauthorized = ErrorRule(Action.FAIL, AuthenticationError, BEARER_HINT)
-    else:
-        unauthorized = ErrorRule(
-            Action.FAIL,
-            AuthenticationError,
-            "Check the integration's consumer key/secret and access token/secret (System > Extensions > "
-            "Integrations > edit > Integration Details) and that the integration is active and granted "
-            "the ACL resource named above (API tab; re-authorize after changing resources).",
-        )
+    refused = _REFUSED.get(auth_mode, _OAuthRefused)
+    action = Action.REFRESH_AUTH if auth_mode == "admin_token" else Action.FAIL
     return {
-        401: unauthorized,
+        401: ErrorRule(action, refused, ""),
         403: ErrorRule(
             Action.FAIL,
             PermissionDeniedError,

@@ -1,15 +1,10 @@
-"""Managed cart price rules and their coupons (``/V1/salesRules``, ``/V1/coupons``).
+"""Managed cart price rules (``/V1/salesRules``).
 
 A rule is *managed* when its name starts with ``[loyalty] `` **and** its description carries our key
 (``loyalty-connector key: <key>``). Rules without both marks are never changed or deleted; before every
 update or delete the rule is read again and its marks checked.
 
-Coupons: ``POST /V1/coupons`` with ``type: 1`` on a rule with ``use_auto_generation`` creates our own
-deterministic codes (``CouponRepository::save`` refuses other types on such rules: "Specified rule only
-allows auto generated coupons"), ``POST /V1/coupons/generate`` makes random ones. ``CouponRepository``
-overwrites a coupon's ``usage_limit``/``usage_per_customer`` with the rule's ``uses_per_coupon``/
-``uses_per_customer``, so a coupon asking for other limits is refused here: each distinct limit needs
-its own rule.
+The coupons of these rules are :mod:`.coupons`.
 
 Builders: :func:`free_product_rule` (subtotal threshold + 100 % off one unit of the gift SKU — core
 Magento cannot put the gift in the cart: the shopper adds it and sees it at 0.00 once the cart
@@ -33,7 +28,7 @@ from decimal import Decimal
 from typing import Any
 
 from loyalty_connector.adapter import Change, ChangeResult, ManagedObject
-from loyalty_connector.errors import ConfigurationError, ConflictError, NotFoundError
+from loyalty_connector.errors import ConflictError, NotFoundError
 
 from .client import Filter, MagentoClient
 
@@ -182,12 +177,10 @@ def referral_rule(
 
 
 class SalesRuleWriter:
-    """Reads and writes managed cart price rules and their coupons."""
+    """Reads and writes managed cart price rules."""
 
     def __init__(self, client: MagentoClient) -> None:
         self.client = client
-
-    # --- rules ---------------------------------------------------------------------------------------
 
     def managed_rules(self) -> dict[str, dict[str, Any]]:
         """Managed rules by key (``name like '[loyalty] %'``, then both marks checked)."""
@@ -243,94 +236,3 @@ class SalesRuleWriter:
             )
         rules[change.key] = saved
         return ChangeResult(change, True, shop_id=str(saved["rule_id"]))
-
-    # --- coupons -------------------------------------------------------------------------------------
-
-    def _coupons_of(self, rule_id: int) -> list[dict[str, Any]]:
-        rows = self.client.scan(
-            "/V1/coupons/search", [[Filter("rule_id", str(rule_id))]], id_field="coupon_id"
-        )
-        return list(rows)
-
-    def read_coupons(self, rules: Mapping[str, dict[str, Any]]) -> list[ManagedObject]:
-        objects: list[ManagedObject] = []
-        for key, rule in rules.items():
-            for coupon in self._coupons_of(int(rule["rule_id"])):
-                fields = {
-                    "code": coupon.get("code"),
-                    "rule_key": key,
-                    "usage_limit": coupon.get("usage_limit"),
-                    "usage_per_customer": coupon.get("usage_per_customer"),
-                    "times_used": coupon.get("times_used", 0),
-                    "expiration_date": coupon.get("expiration_date"),
-                    "is_primary": bool(coupon.get("is_primary")),
-                }
-                objects.append(
-                    ManagedObject("coupon", str(coupon.get("code")), fields, shop_id=str(coupon["coupon_id"]))
-                )
-        return objects
-
-    def _find_coupon(self, code: str) -> dict[str, Any] | None:
-        found = self.client.search("/V1/coupons/search", [[Filter("code", code)]], page_size=10).items
-        exact = [c for c in found if str(c.get("code")) == code]
-        return exact[0] if exact else None
-
-    def write_coupon(self, change: Change, rules: Mapping[str, dict[str, Any]]) -> ChangeResult:
-        code = str(change.fields.get("code") or (change.before or {}).get("code") or change.key)
-        existing = self._find_coupon(code)
-        owner = next(
-            (k for k, r in rules.items() if existing and r["rule_id"] == existing.get("rule_id")), None
-        )
-        if existing is not None and owner is None:
-            raise ConflictError(
-                f"coupon {code} belongs to cart rule {existing.get('rule_id')}, which loyalty-connector does "
-                "not manage; left untouched"
-            )
-        if change.action == "delete":
-            if existing is not None:
-                self.client.delete(f"/V1/coupons/{existing['coupon_id']}")
-            return ChangeResult(change, True, shop_id=str(existing["coupon_id"]) if existing else None)
-        rule_key = str(change.fields.get("rule_key") or "")
-        rule = rules.get(rule_key)
-        if rule is None:
-            raise ConfigurationError(f"coupon {code}: no managed cart rule with key {rule_key!r}")
-        if not rule.get("use_auto_generation"):
-            raise ConfigurationError(
-                f"coupon {code}: cart rule {rule_key!r} must have coupon_type SPECIFIC_COUPON and "
-                "use_auto_generation true to hold codes created through the API"
-            )
-        for ours, theirs in (("usage_limit", "uses_per_coupon"), ("usage_per_customer", "uses_per_customer")):
-            wanted = change.fields.get(ours)
-            if wanted is not None and int(wanted) != int(rule.get(theirs) or 0):
-                raise ConfigurationError(
-                    f"coupon {code}: {ours}={wanted} differs from rule {rule_key!r}'s {theirs}="
-                    f"{rule.get(theirs) or 0}; Magento copies the rule's limits onto every coupon, so each "
-                    "distinct limit needs its own rule"
-                )
-        coupon: dict[str, Any] = {"rule_id": rule["rule_id"], "code": code, "type": 1, "is_primary": False}
-        if change.fields.get("expiration_date"):
-            coupon["expiration_date"] = change.fields["expiration_date"]
-        if existing is None:
-            saved = self.client.post("/V1/coupons", {"coupon": {**coupon, "times_used": 0}})
-        elif existing.get("rule_id") != rule["rule_id"]:
-            # only a move to another rule is an update: Magento re-derives a coupon's expiry and usage
-            # limits from its rule on save, so comparing them would rewrite the coupon on every apply
-            merged = {**existing, **coupon, "coupon_id": existing["coupon_id"]}
-            saved = self.client.put(f"/V1/coupons/{existing['coupon_id']}", {"coupon": merged})
-        else:
-            saved = existing
-        return ChangeResult(change, True, shop_id=str(saved["coupon_id"]))
-
-    def generate(
-        self, rule: Mapping[str, Any], quantity: int, *, length: int = 12, prefix: str = ""
-    ) -> list[str]:
-        spec: dict[str, Any] = {
-            "rule_id": rule["rule_id"],
-            "quantity": quantity,
-            "length": length,
-            "format": "alphanum",
-        }
-        if prefix:
-            spec["prefix"] = prefix
-        codes = self.client.post("/V1/coupons/generate", {"couponSpec": spec})
-        return [str(code) for code in codes or []]

@@ -5,7 +5,7 @@ Kinds (fields of each in ``docs/adapters/magento.md``):
 - ``customer_group`` — found by code, created with ``POST /V1/customerGroups``; key = code. Groups are
   adopted by code and never deleted (their customers would silently fall back to the default group).
 - ``tier_price`` — :mod:`.tier_prices`.
-- ``cart_rule``, ``coupon`` — :mod:`.sales_rules`.
+- ``cart_rule`` — :mod:`.sales_rules`; ``coupon`` — :mod:`.coupons` (looked up by code in batches).
 - ``group_assignment`` — a customer's group; key = customer id. ``PUT /V1/customers/{id}`` with the full
   customer object as just read (a partial object can drop addresses and attributes), only ``group_id``
   changed, on a small thread pool.
@@ -29,6 +29,7 @@ from loyalty_connector.adapter import Change, ChangeResult, ManagedObject
 from loyalty_connector.errors import ConfigurationError, ConflictError, LoyaltyConnectorError
 
 from .client import Filter, MagentoClient
+from .coupons import CouponLookup, CouponWriter, coupon_code
 from .sales_rules import SalesRuleWriter
 from .tier_prices import TierPriceWriter
 
@@ -64,6 +65,7 @@ class ManagedWriter:
         self.workers = max(1, workers)
         self.tiers = TierPriceWriter(client)
         self.rules = SalesRuleWriter(client)
+        self.coupons = CouponWriter(client)
 
     # --- groups --------------------------------------------------------------------------------------
 
@@ -176,7 +178,7 @@ class ManagedWriter:
         if "cart_rule" in kinds:
             objects += self.rules.read_rules()
         if "coupon" in kinds:
-            objects += self.rules.read_coupons(rules)
+            objects += self.coupons.read(rules)
         if "tier_price" in kinds:
             objects += self.tiers.read(scope.skus, scope.groups)
         if "group_assignment" in kinds:
@@ -211,12 +213,15 @@ class ManagedWriter:
                 state["rules"] = self.rules.managed_rules()
             if kind in ("customer_group", "group_assignment") and "groups" not in state:
                 state["groups"] = self.all_groups()
+            if kind == "coupon":
+                known: CouponLookup = state.setdefault("coupons", {})
+                self.coupons.look_up([coupon_code(c) for c in changes], known)
         except LoyaltyConnectorError as exc:
             return [ChangeResult(c, False, error=str(exc)) for c in changes]
         handlers: dict[str, Callable[[Change], ChangeResult]] = {
             "customer_group": lambda c: self._write_group(c, state["groups"]),
             "cart_rule": lambda c: self.rules.write_rule(c, state.get("rules", {})),
-            "coupon": lambda c: self.rules.write_coupon(c, state.get("rules", {})),
+            "coupon": lambda c: self.coupons.write(c, state.get("rules", {}), state["coupons"]),
             "group_assignment": lambda c: self._assign(c, state["groups"]),
         }
         handler = handlers[kind]
@@ -239,4 +244,4 @@ class ManagedWriter:
         rule = self.rules.managed_rules().get(rule_key)
         if rule is None:
             raise ConfigurationError(f"no managed cart rule with key {rule_key!r} to generate coupons for")
-        return self.rules.generate(rule, quantity, length=length, prefix=prefix)
+        return self.coupons.generate(rule, quantity, length=length, prefix=prefix)

@@ -6,12 +6,19 @@ import json
 from pathlib import Path
 
 import pytest
+import responses
 
+from loyalty_connector.errors import AuthenticationError
+from loyalty_connector.http import RetryPolicy
+from loyalty_connector_magento.client import CREDENTIALS_BY_MODE, MagentoClient
 from loyalty_connector_magento.errors import (
+    acl_resources,
+    magento_error_table,
     page_size_limit,
     render_magento_message,
     substitute,
     tier_price_failures,
+    unauthorized_hint,
 )
 
 SAMPLES = Path(__file__).parent / "samples"  # copies of shared/specs/magento/samples (see SOURCES.md)
@@ -111,3 +118,56 @@ def test_a_leading_fifth_tier_parameter_fills_the_price_placeholder() -> None:
 
 def test_an_empty_tier_price_answer_means_every_row_was_saved() -> None:
     assert tier_price_failures(sample("tier-prices.post.response.ok.adobedocs.json")) == []
+
+
+# -- 401 hints ------------------------------------------------------------------------------------------
+
+NOT_AUTHORIZED = "The consumer isn't authorized to access Magento_Sales::actions_view"
+
+
+def test_the_acl_resources_of_a_401_are_read_from_the_rendered_message() -> None:
+    rendered = render_magento_message(sample("error-401.consumer-not-authorized.json"))
+    assert acl_resources(rendered or "") == ("Magento_Sales::actions_view",)
+    both = "The consumer isn't authorized to access Magento_Sales::actions_view, Magento_Sales::sales."
+    assert acl_resources(both) == ("Magento_Sales::actions_view", "Magento_Sales::sales")
+    assert acl_resources("The signature is invalid. Verify and try again.") == ()
+
+
+@pytest.mark.parametrize("mode", ["oauth", "bearer", "admin_token"])
+def test_a_401_hint_names_the_acl_resource_the_shop_named(mode: str) -> None:
+    refused = magento_error_table(mode)[401].error
+    text = str(refused(f"GET /V1/orders -> HTTP 401: {NOT_AUTHORIZED}. ", source="m2", status=401))
+    hint = text.split(f"{NOT_AUTHORIZED}. ", 1)[1]
+    assert "the ACL resource Magento_Sales::actions_view" in hint
+    assert "named above" not in text
+    assert isinstance(refused(""), AuthenticationError)
+
+
+@pytest.mark.parametrize("mode", ["oauth", "bearer", "admin_token"])
+def test_a_401_naming_no_resource_points_at_the_credentials_not_at_a_grant(mode: str) -> None:
+    hint = unauthorized_hint(mode, acl_resources("The signature is invalid. Verify and try again."))
+    assert "ACL resource " not in hint.replace("named no ACL resource", "")
+    assert any(word in hint for word in ("consumer key/secret", "access_token", "username/password"))
+
+
+def test_several_resources_are_all_named() -> None:
+    hint = unauthorized_hint("oauth", ("Magento_Sales::actions_view", "Magento_Sales::sales"))
+    assert "the ACL resources Magento_Sales::actions_view, Magento_Sales::sales" in hint
+
+
+@responses.activate
+def test_a_rejected_signature_over_http_says_no_resource_was_named_and_what_to_check() -> None:
+    url = "https://shop.example.com/rest/all/V1/orders"
+    responses.get(url, status=401, json=sample("error-401.oauth-signature-invalid.reconstructed.json"))
+    credentials = {name: f"{name}-value-1234" for name in CREDENTIALS_BY_MODE["oauth"]}
+    client = MagentoClient(
+        "https://shop.example.com", source="m2", credentials=credentials, retry=RetryPolicy(max_attempts=1)
+    )
+    with pytest.raises(AuthenticationError) as caught:
+        client.get("/V1/orders")
+    text = str(caught.value)
+    assert text.startswith("[m2] GET /V1/orders -> HTTP 401: The signature is invalid")
+    assert "named no ACL resource" in text
+    assert "consumer key/secret" in text
+    assert "named above" not in text
+    assert not any(value in text for value in credentials.values())

@@ -1,16 +1,14 @@
 """The ``report``, ``nps import`` and ``segments`` commands: parse, call the library, render.
 
-They are standalone click objects the main ``loyalty-connector`` group attaches
-(``main.add_command(report)``, ``main.add_command(nps)``, ``main.add_command(segments)``). Each
-reads the programme and the state database from the context object the main group puts in
-``ctx.obj`` (:class:`ReportContext`: ``.config``, ``.store_file()``, ``.program()``).
+Each reads the programme and the state database from ``ctx.obj``
+(:class:`~loyalty_connector.cli.common.CommandContext`: ``.config``, ``.store_file()``, ``.program()``).
 
 Exit codes: 0 ok, 1 failure, 2 usage error, 3 ``nps import`` finished but rejected some rows.
 """
 
 from __future__ import annotations
 
-__all__ = ["EXIT_REJECTED_ROWS", "ReportContext", "nps", "report", "segments"]
+__all__ = ["EXIT_REJECTED_ROWS", "nps", "report", "segments"]
 
 import csv
 import io
@@ -19,40 +17,26 @@ import sys
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import click
 
-from .cli_common import errors, fail
-from .engine.results import IntentKind
-from .kpi import Period, kpi_settings, level_changes
-from .nps import latest_answers, parse_nps_csv
-from .program import Program
-from .report import collect_report, render_csv, render_json, render_text
-from .report_html import render_html
-from .segments import EXPORT_FIELDS, SEGMENTS, segment_rows
-from .store.analytics import open_analytics
+from ..engine.results import IntentKind
+from ..kpi import Period, kpi_settings, level_changes
+from ..nps import latest_answers, parse_nps_csv
+from ..program import Program
+from ..report import collect_report, render_csv, render_json, render_text
+from ..report_html import render_html
+from ..segments import EXPORT_FIELDS, SEGMENTS, segment_rows
+from ..store.analytics import open_analytics
+from .common import INSTANT, CommandContext, common_options, errors, fail, source_option
 
 EXIT_REJECTED_ROWS = 3
 """``nps import`` imported the readable rows but rejected others (listed on stderr with line numbers)."""
 
 
-class ReportContext(Protocol):
-    """What these commands need from ``ctx.obj`` (the main CLI's ``Context``)."""
-
-    config: Path
-
-    def store_file(self) -> Path: ...
-
-    def program(self) -> Program: ...
-
-
-_fail = fail
-_errors = errors
-
-
-def _context(ctx: click.Context) -> ReportContext:
+def _context(ctx: click.Context) -> CommandContext:
     obj = ctx.obj
     if obj is None or not hasattr(obj, "store_file") or not hasattr(obj, "program"):
         raise click.UsageError("run this command through `loyalty-connector` (no programme context)")
@@ -72,27 +56,10 @@ class _DecimalType(click.ParamType):  # type: ignore[type-arg]
         return number
 
 
-class _Instant(click.ParamType):  # type: ignore[type-arg]
-    name = "TIMESTAMP"
-
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        text = str(value).strip()
-        try:
-            moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO date or timestamp (e.g. 2025-01-31 or 2025-01-31T12:00Z)")
-        if moment.tzinfo is None:
-            moment = moment.replace(tzinfo=timezone.utc)
-        return moment.astimezone(timezone.utc)
-
-
 _DATE = click.DateTime(formats=["%Y-%m-%d"])
 _NOW = click.option(
-    "--now", type=_Instant(), default=None, help="Report as if it were this instant (default: now, UTC)."
+    "--now", type=INSTANT, default=None, help="Report as if it were this instant (default: now, UTC)."
 )
-_SOURCE = click.option("--source", "source_name", metavar="NAME", help="Only this source (default: all).")
 _OUTPUT = click.option(
     "--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=None, help="[default: stdout]"
 )
@@ -102,7 +69,7 @@ def _write(text: str, output: Path | None) -> None:
     if output is None:
         click.echo(text, nl=False)
         return
-    with _errors():
+    with errors():
         output.write_text(text, encoding="utf-8")
     click.echo(f"wrote {output}", err=True)
 
@@ -122,13 +89,14 @@ def _period(program: Program, since: datetime | None, until: datetime | None, no
     return Period(start, end, zone)
 
 
+@common_options  # above the command: --config/--store come after its own options in --help
 @click.command("report")
 @click.option(
     "--format", "fmt", type=click.Choice(["text", "json", "csv", "html"]), default="text", show_default=True
 )
 @click.option("--since", type=_DATE, default=None, help="First day (programme time zone).")
 @click.option("--until", type=_DATE, default=None, help="First day NOT included [default: tomorrow].")
-@_SOURCE
+@source_option
 @click.option(
     "--active-days",
     type=click.IntRange(1),
@@ -158,7 +126,7 @@ def report(
     """Loyalty KPIs for a period (default: the last 12 months) as text, JSON, CSV or one HTML file."""
     context = _context(ctx)
     moment = now or datetime.now(timezone.utc)
-    with _errors():
+    with errors():
         program = context.program()
         period = _period(program, since, until, moment)
         settings = kpi_settings(program, active_days=active_days, all_time=all_time, years=relationship_years)
@@ -175,6 +143,7 @@ def nps() -> None:
     """Net Promoter Score survey answers."""
 
 
+@common_options  # above the command: --config/--store come after its own options in --help
 @nps.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--strict", is_flag=True, help="Import nothing when any row is bad.")
@@ -187,17 +156,17 @@ def nps_import(ctx: click.Context, file: Path, strict: bool) -> None:
     """
     context = _context(ctx)
     moment = datetime.now(timezone.utc)
-    with _errors():
+    with errors():
         program = context.program()
         try:
             text = file.read_text(encoding="utf-8-sig")
         except UnicodeDecodeError:
-            _fail(f"{file} is not UTF-8 text; save the survey export as UTF-8 CSV")
+            fail(f"{file} is not UTF-8 text; save the survey export as UTF-8 CSV")
         parsed = parse_nps_csv(text, timezone_name=program.timezone, imported_at=moment)
         for error in parsed.errors:
             click.echo(f"{file}:{error.line}: {error.message}", err=True)
         if parsed.errors and (strict or not parsed.answers):
-            _fail(f"nothing imported: {len(parsed.errors)} bad row(s) in {file}")
+            fail(f"nothing imported: {len(parsed.errors)} bad row(s) in {file}")
         with open_analytics(context.store_file(), create=True) as analytics:
             counts = analytics.record_nps_answers(parsed.answers, imported_at=moment, file=file.name)
             known = analytics.matching_emails({a.email for a in parsed.answers})
@@ -225,11 +194,12 @@ def segments_list() -> None:
         click.echo(f"{name.ljust(width)}  {segment.description}")
 
 
+@common_options  # above the command: --config/--store come after its own options in --help
 @segments.command("export")
 @click.option("--segment", "name", required=True, type=click.Choice(sorted(SEGMENTS)), help="Which segment.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
 @click.option("--days", type=click.IntRange(1), default=None, help="The segment's window [default: its own].")
-@_SOURCE
+@source_option
 @_NOW
 @_OUTPUT
 @click.pass_context
@@ -246,7 +216,7 @@ def segments_export(
     context = _context(ctx)
     moment = now or datetime.now(timezone.utc)
     segment = SEGMENTS[name]
-    with _errors():
+    with errors():
         program = context.program()
         with open_analytics(context.store_file()) as analytics, analytics.snapshot():
             levels = level_changes(

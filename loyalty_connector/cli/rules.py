@@ -1,8 +1,8 @@
-"""``loyalty-connector rules plan | apply | simulate``: push the programme into the shop, Terraform-style.
+"""``loyalty-connector rules``: validate the programme, print its schema, push it into the shop, simulate.
 
-Standalone click commands; the main CLI attaches them to its ``rules`` group. Each gets ``ctx.obj``
-with ``config`` (the programme file), ``store_file()`` and ``program()``. Parse, call
-:mod:`loyalty_connector.plan` / :mod:`loyalty_connector.simulate`, render — no business logic here.
+``plan | apply | simulate`` work Terraform-style. They get ``ctx.obj`` with ``config`` (the programme
+file), ``store_file()`` and ``program()`` (:class:`~loyalty_connector.cli.common.CommandContext`). Parse,
+call :mod:`loyalty_connector.plan` / :mod:`loyalty_connector.simulate`, render — no business logic here.
 
 Exit codes: 0 ok; 1 error (or a failed apply); ``plan --detailed-exitcode``: 0 no changes, 2 changes.
 Coupon codes derive from ``LOYALTY_COUPON_SECRET`` (else the referral secret's variable).
@@ -10,7 +10,7 @@ Coupon codes derive from ``LOYALTY_COUPON_SECRET`` (else the referral secret's v
 
 from __future__ import annotations
 
-__all__ = ["COUPON_SECRET_ENV", "apply_command", "plan_command", "simulate_command"]
+__all__ = ["COUPON_SECRET_ENV", "apply_command", "plan_command", "rules", "simulate_command"]
 
 import json
 import logging
@@ -21,18 +21,29 @@ from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import click
 
-from .adapter import ShopAdapter, create_adapter
-from .cli_common import errors, fail
-from .diff import jsonable
-from .errors import ConfigurationError
-from .plan import ApplyProgress, ApplyReport, Plan, apply, make_plan
-from .program import Program, SourceConfig, load_program
-from .simulate import Simulation, simulate
-from .store import Store, open_store
+from ..adapter import ShopAdapter, create_adapter
+from ..diff import jsonable
+from ..plan import ApplyProgress, ApplyReport, Plan, apply, make_plan
+from ..program import Program, load_program, program_json_schema
+from ..simulate import Simulation, simulate
+from ..store import Store
+from .common import (
+    CommandContext,
+    Context,
+    Instant,
+    common_options,
+    enabled_sources,
+    errors,
+    fail,
+    json_option,
+    open_existing_store,
+    pass_context,
+    source_option,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -41,29 +52,43 @@ _SHOWN_PER_KIND = 50
 _MARKS = {"create": "+", "update": "~", "delete": "-"}
 
 
-class _Obj(Protocol):
-    config: Path
-
-    def store_file(self) -> Path: ...
-
-    def program(self) -> Program: ...
+@click.group()
+def rules() -> None:
+    """Validate the programme, print its schema, plan and apply it to the shop, simulate a change."""
 
 
-class _Instant(click.ParamType):  # type: ignore[type-arg]
-    name = "TIMESTAMP"
+@rules.command("validate")
+@click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@common_options
+@pass_context
+def rules_validate(context: Context, file: Path | None) -> None:
+    """Check a programme file (default: --config); list every problem with line and field."""
+    path = file or context.config
+    with errors():
+        program = load_program(path)
+    counts = _rule_counts(program)
+    summary = ", ".join(f"{name} {n}" for name, n in counts.items() if n)
+    click.echo(f"{path}: valid — {sum(counts.values())} rules ({summary or 'none'})")
 
-    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> datetime:
-        if isinstance(value, datetime):
-            return value
-        text = str(value).strip()
-        try:
-            moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
-        except ValueError:
-            self.fail(f"{value!r} is not an ISO date or timestamp (e.g. 2026-01-31T12:00Z)")
-        return (moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+
+def _rule_counts(program: Program) -> dict[str, int]:
+    return {
+        "tier_prices": len(program.tier_prices),
+        "free_products": len(program.free_products.thresholds) if program.free_products else 0,
+        "referrals": 1 if program.referrals else 0,
+        "points": len(program.points.earn) + len(program.points.bonuses) if program.points else 0,
+        "levels": len(program.levels.levels) if program.levels else 0,
+        "coupons": (len(program.coupons.next_purchase) + (1 if program.coupons.birthday else 0))
+        if program.coupons
+        else 0,
+    }
 
 
-_fail = fail
+@rules.command("schema")
+@common_options
+def rules_schema() -> None:
+    """Print the programme file's JSON Schema (for editor completion and validation)."""
+    click.echo(json.dumps(program_json_schema(), indent=2))
 
 
 def _errors() -> AbstractContextManager[None]:
@@ -76,27 +101,6 @@ def _secret(program: Program, *, coupons: bool) -> bytes | None:
         names.append(program.referrals.code_secret_env)
     value = next((os.environ[n] for n in names if os.environ.get(n)), None)
     return value.encode("utf-8") if value else None
-
-
-def _sources(program: Program, name: str | None) -> list[tuple[str, SourceConfig]]:
-    if name is not None:
-        if name not in program.sources:
-            known = ", ".join(sorted(program.sources)) or "none"
-            raise click.BadParameter(f"no source named {name!r} in the programme (sources: {known})")
-        return [(name, program.sources[name])]
-    chosen = [(n, c) for n, c in program.sources.items() if c.enabled]
-    if not chosen:
-        raise ConfigurationError("the programme has no enabled sources; add one under `sources:`")
-    return chosen
-
-
-def _store(obj: _Obj) -> Store:
-    path = obj.store_file()
-    if not path.exists():
-        raise ConfigurationError(
-            f"no state database at {path}; run `loyalty-connector sync` or `backfill` first, or pass --store"
-        )
-    return open_store(path)
 
 
 def _value(value: Any) -> str:
@@ -152,12 +156,12 @@ def _render_plan(plan: Plan, show: int) -> list[str]:
 
 
 def _plans(
-    obj: _Obj, source_name: str | None, now: datetime | None
+    obj: CommandContext, source_name: str | None, now: datetime | None
 ) -> Iterator[tuple[Plan, ShopAdapter, Store]]:
     program = obj.program()
-    chosen = _sources(program, source_name)
+    chosen = enabled_sources(program, source_name)
     secret = _secret(program, coupons=True)
-    store = _store(obj)
+    store = open_existing_store(obj)
     try:
         for name, config in chosen:
             adapter = create_adapter(name, config)
@@ -169,19 +173,15 @@ def _plans(
         store.close()
 
 
-source_option = click.option(
-    "--source", "source_name", metavar="NAME", help="Only this source (default: all)."
-)
-json_option = click.option("--json", "as_json", is_flag=True, help="One JSON document for scripts.")
 now_option = click.option(
     "--now",
-    type=_Instant(),
+    type=Instant(example="2026-01-31T12:00Z"),
     default=None,
     help="Compute the desired state at this instant (UTC) [default: now].",
 )
 
 
-@click.command("plan")
+@rules.command("plan")
 @source_option
 @json_option
 @click.option("--detailed-exitcode", is_flag=True, help="Exit 0 without changes, 2 with changes, 1 on error.")
@@ -191,7 +191,7 @@ now_option = click.option(
 @now_option
 @click.pass_obj
 def plan_command(
-    obj: _Obj,
+    obj: CommandContext,
     source_name: str | None,
     as_json: bool,
     detailed_exitcode: bool,
@@ -216,14 +216,14 @@ def _confirm(plan: Plan, yes: bool) -> None:
     if yes:
         return
     if not sys.stdin.isatty():
-        _fail("refusing to apply without --yes: there is no terminal to confirm on; nothing was changed")
+        fail("refusing to apply without --yes: there is no terminal to confirm on; nothing was changed")
     counts = plan.counts()
     question = (
         f"Apply {counts['create']} create(s), {counts['update']} update(s) and {counts['delete']} delete(s) "
         f"to {plan.source}?"
     )
     if not click.confirm(question, default=False):
-        _fail("apply cancelled; nothing was changed")
+        fail("apply cancelled; nothing was changed")
 
 
 def _render_report(report: ApplyReport) -> list[str]:
@@ -238,7 +238,7 @@ def _render_report(report: ApplyReport) -> list[str]:
     return lines
 
 
-@click.command("apply")
+@rules.command("apply")
 @source_option
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @click.option(
@@ -248,7 +248,12 @@ def _render_report(report: ApplyReport) -> list[str]:
 @now_option
 @click.pass_obj
 def apply_command(
-    obj: _Obj, source_name: str | None, yes: bool, batch_size: int, as_json: bool, now: datetime | None
+    obj: CommandContext,
+    source_name: str | None,
+    yes: bool,
+    batch_size: int,
+    as_json: bool,
+    now: datetime | None,
 ) -> None:
     """Apply the plan to the shop in batches, with progress; re-run to finish an interrupted apply."""
     reports: list[ApplyReport] = []
@@ -319,7 +324,7 @@ def _render_simulation(sim: Simulation, customers: Sequence[str], limit: int) ->
     return lines
 
 
-@click.command("simulate")
+@rules.command("simulate")
 @click.argument("new_program", metavar="NEW.yaml", type=click.Path(dir_okay=False, path_type=Path))
 @source_option
 @json_option
@@ -334,7 +339,7 @@ def _render_simulation(sim: Simulation, customers: Sequence[str], limit: int) ->
 @now_option
 @click.pass_obj
 def simulate_command(
-    obj: _Obj,
+    obj: CommandContext,
     new_program: Path,
     source_name: str | None,
     as_json: bool,
@@ -351,9 +356,9 @@ def simulate_command(
         current = obj.program()
         new = load_program(new_program)
         secret = _secret(new, coupons=False) or _secret(current, coupons=False)
-        store = _store(obj)
+        store = open_existing_store(obj)
         try:
-            for name, config in _sources(current, source_name):
+            for name, config in enabled_sources(current, source_name):
                 codes: dict[str, str] = {}
                 if not offline:
                     adapter = create_adapter(name, config)

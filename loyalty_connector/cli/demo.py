@@ -7,7 +7,6 @@ __all__ = ["demo"]
 import shutil
 import sys
 from datetime import datetime
-from pathlib import Path
 
 import click
 
@@ -40,14 +39,14 @@ def demo(
 ) -> None:
     """Sandbox shops: backfill, what each rule did, the programme applied, a sync (`make demo`).
 
-    Uses examples/loyalty.yaml (or --config) with the sandboxes as its sources, and a temporary store
-    unless --store is given. Referral and coupon codes use a fixed demo secret, never a real one.
+    Uses the sample programme shipped with the package (the repository's examples/loyalty.yaml), or
+    --config, with the sandboxes as its sources, from any directory; a temporary store unless --store
+    is given. Referral and coupon codes use a fixed demo secret, never a real one.
     """
     from .. import demo as demo_lib
 
-    path = context.config if context.config_given else Path("examples/loyalty.yaml")
     settings = demo_lib.DemoSettings(
-        program_path=path,
+        program_path=context.config if context.config_given else None,
         seed=seed,
         customers=customers,
         orders=orders,

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
 from conftest import EXAMPLE
 from loyalty_connector.cli import main
+from loyalty_connector.demo import sample_program, sample_program_text
+from loyalty_connector.program import load_program
 
 SMALL = ["--customers", "40", "--orders", "200", "--now", "2026-11-20T12:00:00Z"]
 
@@ -107,3 +110,37 @@ def test_the_text_demo_prints_every_section_without_tracebacks() -> None:
     assert "referral reward for referee" in out
     assert out.rstrip().splitlines()[-1].startswith("done in ")
     assert "Traceback" not in result.output
+
+
+def test_the_packaged_sample_programme_is_the_one_examples_links_to() -> None:
+    assert EXAMPLE.read_text(encoding="utf-8") == sample_program_text()
+
+
+def test_the_sample_programme_loads_from_any_directory(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    expected = load_program(EXAMPLE).model_dump()
+    monkeypatch.chdir(tmp_path)
+    assert not Path("examples").exists()
+    assert sample_program().model_dump() == expected
+
+
+def test_the_demo_command_finds_its_programme_outside_the_repository(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    env = {"LOYALTY_CONNECTOR_CONFIG": None}
+    result = CliRunner().invoke(main, ["demo", "--adapter", "no-such-shop"], env=env)
+    # the programme loaded; the run stops only at the (deliberately) missing sandbox
+    assert result.exit_code == 1
+    assert "no adapter with a sandbox shop is installed" in result.output
+    assert "does not exist" not in result.output
+
+
+def test_an_explicit_config_still_wins_over_the_packaged_sample(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["demo", "--config", "mine.yaml", "--adapter", "no-such-shop"])
+    assert result.exit_code == 1
+    assert "programme file mine.yaml does not exist" in result.output

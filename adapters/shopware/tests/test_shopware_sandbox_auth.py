@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from loyalty_connector_shopware.sandbox import ShopwareSandbox
+from loyalty_connector_shopware.sandbox.catalogue import STOREFRONT_ID
 
 SAMPLES = Path(__file__).parent / "test_shopware_sandbox_samples"
 
@@ -189,7 +190,7 @@ def test_describe_gives_a_programme_source_with_env_var_names_only(shop):
     assert source == {
         "adapter": "shopware",
         "base_url": shop.base_url,
-        "settings": {"grant": "client_credentials"},
+        "settings": {"grant": "client_credentials", "sales_channel_id": STOREFRONT_ID},
         "credentials": {"client_id": "SHOPWARE_CLIENT_ID", "client_secret": "SHOPWARE_CLIENT_SECRET"},
     }
     assert described["env"] == {
@@ -197,3 +198,9 @@ def test_describe_gives_a_programme_source_with_env_var_names_only(shop):
         "SHOPWARE_CLIENT_SECRET": shop.credentials["client_secret"],
     }
     assert shop.credentials["client_secret"] not in json.dumps(source)
+
+
+def test_describe_names_the_storefront_every_seeded_customer_is_bound_to(shop):
+    channel = shop.describe()["source"]["settings"]["sales_channel_id"]
+    assert channel in shop.entities["sales_channel"]
+    assert {c["salesChannelId"] for c in shop.entities["customer"].values()} == {channel}

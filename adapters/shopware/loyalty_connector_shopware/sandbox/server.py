@@ -18,6 +18,7 @@ from urllib.parse import parse_qsl
 from loyalty_connector.sandbox_server import SandboxRequest, SandboxResponse, SandboxServer
 
 from .auth import Credentials, OAuthServer
+from .catalogue import STOREFRONT_ID
 from .clock import SandboxClock
 from .codes import PromotionCodes
 from .criteria import parse_criteria
@@ -132,7 +133,11 @@ class ShopwareSandbox(SandboxServer):
             return set_transaction_state(self._store, self._shop.rng, order_id, state, amount)
 
     def describe(self) -> dict[str, Any]:
-        """``base_url``, ``credentials``, a ready programme ``source`` entry and its ``env`` values."""
+        """``base_url``, ``credentials``, a ready programme ``source`` entry and its ``env`` values.
+
+        The source's ``settings.sales_channel_id`` is the seeded storefront, the sales channel every
+        seeded customer is bound to: promotions written through the adapter apply there.
+        """
         return {
             "base_url": self.base_url,
             "version": VERSIONS[self.version],
@@ -140,7 +145,7 @@ class ShopwareSandbox(SandboxServer):
             "source": {
                 "adapter": "shopware",
                 "base_url": self.base_url,
-                "settings": {"grant": "client_credentials"},
+                "settings": {"grant": "client_credentials", "sales_channel_id": STOREFRONT_ID},
                 "credentials": {"client_id": "SHOPWARE_CLIENT_ID", "client_secret": "SHOPWARE_CLIENT_SECRET"},
             },
             "env": {

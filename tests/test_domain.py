@@ -178,3 +178,84 @@ def test_child_and_gift_lines_do_not_count_as_products() -> None:
     assert not child.counts_as_product
     assert not gift.counts_as_product
     assert _order("1").lines[0].counts_as_product
+
+
+# --- trusted (validation-free) constructors -----------------------------------------------------------
+
+AMOUNTS = st.one_of(
+    st.decimals(allow_nan=False, allow_infinity=False, places=5, min_value=-(10**9), max_value=10**9),
+    st.sampled_from([Decimal("-0"), Decimal("0E-7"), Decimal("-0.001"), Decimal("1E+3"), Decimal("0.005")]),
+)
+CURRENCIES = st.sampled_from(["EUR", "JPY", "BHD", "USD"])
+
+
+def _fingerprint(money: Money) -> tuple[str, str, set[str]]:
+    return str(money.amount), money.currency, money.model_fields_set
+
+
+@given(AMOUNTS, CURRENCIES)
+def test_rounded_money_is_exactly_what_validation_builds(amount: Decimal, currency: str) -> None:
+    fast, validated = Money.rounded(amount, currency), Money(amount=amount, currency=currency)
+    assert fast == validated
+    assert _fingerprint(fast) == _fingerprint(validated)  # same digits, sign of zero included
+    assert fast.model_dump(mode="json") == validated.model_dump(mode="json")
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [(0.1, "EUR"), (Decimal("NaN"), "EUR"), (Decimal("Infinity"), "EUR"), (Decimal(1), "EUO"), ("x", "EUR")],
+)
+def test_rounded_money_refuses_what_validation_refuses_with_the_same_error(
+    amount: object, currency: str
+) -> None:
+    with pytest.raises(ValidationError) as validated:
+        Money(amount=amount, currency=currency)  # type: ignore[arg-type]
+    with pytest.raises(ValidationError) as fast:
+        Money.rounded(amount, currency)  # type: ignore[arg-type]
+    assert str(fast.value) == str(validated.value)
+
+
+def test_rounded_money_takes_lower_case_codes_through_validation() -> None:
+    assert Money.rounded(Decimal("1.005"), "eur") == Money.of("1.01", "EUR")
+
+
+def test_money_of_minor_units_counts_in_the_currency_minor_unit() -> None:
+    assert Money.of_minor(1999, "EUR") == Money.of("19.99", "EUR")
+    assert str(Money.of_minor(-5, "bhd").amount) == "-0.005"
+    assert str(Money.of_minor(1500, "JPY").amount) == "1500"
+    with pytest.raises(TypeError, match="int"):
+        Money.of_minor(True, "EUR")
+
+
+def test_zero_money_is_shared_but_negative_zero_keeps_its_sign() -> None:
+    assert Money.zero("EUR") is Money.rounded(Decimal("0.000"), "EUR")
+    assert str(Money.rounded(Decimal("-0.001"), "EUR").amount) == "-0.00"
+    with pytest.raises(ValidationError):
+        Money.zero("EUR").amount = Decimal(1)  # type: ignore[misc]
+
+
+def test_a_trusted_record_equals_the_validated_one_and_stays_frozen() -> None:
+    fields = {
+        "line_id": "1",
+        "sku": "PAPER-A4",
+        "qty": Decimal(2),
+        "unit_price": Money.of("5", "EUR"),
+        "row_total": Money.of("10", "EUR"),
+        "discount": Money.zero("EUR"),
+        "tax": Money.of("1.90", "EUR"),
+    }
+    trusted, validated = OrderLine.trusted(**fields), OrderLine(**fields)
+    assert trusted == validated
+    assert repr(trusted) == repr(validated)
+    assert trusted.model_fields_set == validated.model_fields_set == set(fields)
+    assert trusted.model_dump(mode="json") == validated.model_dump(mode="json")
+    assert trusted.model_copy(update={"kind": LineKind.GIFT}).kind is LineKind.GIFT
+    with pytest.raises(ValidationError):
+        trusted.sku = "OTHER"  # type: ignore[misc]
+
+
+def test_a_trusted_record_still_refuses_missing_and_unknown_fields() -> None:
+    with pytest.raises(TypeError, match=r"missing \['discount', 'row_total', 'sku', 'tax'\]"):
+        OrderLine.trusted(line_id="1", qty=Decimal(1), unit_price=Money.zero("EUR"))  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"unknown \['colour'\]"):
+        Money.trusted(amount=Decimal(1), currency="EUR", colour="red")

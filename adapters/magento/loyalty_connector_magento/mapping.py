@@ -12,6 +12,11 @@ What Magento's payloads look like (checked against the real samples in ``shared/
 - ``default_billing`` is a string id, ids elsewhere are integers.
 - Amounts arrive as JSON numbers; the client parses them as ``Decimal`` (``parse_float=Decimal``),
   and floats are converted through ``str`` so that ``36.39`` stays ``36.39``.
+
+Speed: the helpers below check or convert every value a record takes (ids, text, known currencies,
+finite amounts, UTC timestamps), so records are built with ``Model.trusted`` and ``Money.rounded``
+instead of pydantic validation (an order costs well under half as much); a malformed payload still fails
+in the same helper, with the same :class:`~loyalty_connector.errors.MappingError`, as before.
 """
 
 from __future__ import annotations
@@ -65,6 +70,7 @@ STATE_TO_STATUS: dict[str, OrderStatus] = {
 """Magento order *state* (the fixed machine state behind every custom status) -> normalized status."""
 
 _REWARD_PREFIXES = ("reward_", "base_reward_", "rwrd_", "base_rwrd_")
+_ZERO = Decimal(0)
 
 
 # --- scalars -----------------------------------------------------------------------------------------
@@ -72,6 +78,14 @@ _REWARD_PREFIXES = ("reward_", "base_reward_", "rwrd_", "base_rwrd_")
 
 def parse_timestamp(value: Any, *, field: str, record_id: str | None = None) -> datetime:
     """Read a Magento ``"YYYY-MM-DD HH:MM:SS"`` UTC timestamp (ISO 8601 is accepted too) as aware UTC."""
+    if type(value) is str and len(value) == 19 and value[10] == " ":
+        # Magento's own format, read as UTC by ``fromisoformat`` (an order of magnitude faster than
+        # ``strptime`` + ``replace``): with the offset appended, only a plain naive timestamp parses,
+        # to the same moment; anything else takes the general path below.
+        try:
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:
+            pass
     if not isinstance(value, str) or not value.strip():
         raise MappingError(
             f"{field} is missing or not a timestamp: {value!r}", record_id=record_id, field=field
@@ -103,6 +117,11 @@ def format_timestamp(moment: datetime, *, round_up: bool = False) -> str:
 
 
 def _decimal(value: Any, *, field: str, record_id: str | None, default: Decimal | None = None) -> Decimal:
+    kind = type(value)
+    if kind is Decimal and value.is_finite():  # what the client's parse_float=Decimal gives
+        return value  # type: ignore[no-any-return]
+    if kind is int:
+        return Decimal(value)
     if value is None:
         if default is not None:
             return default
@@ -121,10 +140,13 @@ def _decimal(value: Any, *, field: str, record_id: str | None, default: Decimal 
 def _money(
     payload: Mapping[str, Any], key: str, currency: str, record_id: str | None, *, required: bool = False
 ) -> Money:
-    default = None if required else Decimal(0)
-    amount = _decimal(payload.get(key), field=key, record_id=record_id, default=default)
+    amount = payload.get(key)
+    if type(amount) is int:  # whole amounts arrive as JSON integers
+        amount = Decimal(amount)
+    elif type(amount) is not Decimal or not amount.is_finite():
+        amount = _decimal(amount, field=key, record_id=record_id, default=None if required else _ZERO)
     try:
-        return Money(amount=amount, currency=currency)
+        return Money.rounded(amount, currency)
     except ValueError as exc:
         raise MappingError(f"{key}: {exc}", record_id=record_id, field=key) from None
 
@@ -141,6 +163,8 @@ def _currency(payload: Mapping[str, Any], key: str, record_id: str | None) -> st
 
 
 def _id(value: Any, *, field: str, record_id: str | None = None) -> str:
+    if type(value) is int:
+        return str(value)
     if isinstance(value, bool) or value is None or value == "":
         raise MappingError(f"{field} is missing", record_id=record_id, field=field)
     if isinstance(value, int):
@@ -157,6 +181,8 @@ def _optional_id(value: Any, *, field: str, record_id: str | None) -> str | None
 
 
 def _text(value: Any) -> str | None:
+    if type(value) is str:
+        return value.strip() or None
     if value is None:
         return None
     text = str(value).strip()
@@ -210,8 +236,11 @@ def map_customer(payload: Mapping[str, Any], source: str) -> Customer:
     if email is None:
         raise MappingError("email is missing", record_id=external_id, field="email")
     billing = _default_billing(payload) or {}
+    # Every value below is checked or converted by the helpers; only ``raw`` (dict[str, Any]) is left
+    # to pydantic, so a payload whose keys are all text skips validation.
+    build = Customer.trusted if set(map(type, payload)) <= {str} else Customer
     try:
-        return Customer(
+        return build(
             source=source,
             external_id=external_id,
             email=email,
@@ -251,6 +280,17 @@ def has_native_reward_points(payload: Mapping[str, Any]) -> bool:
     in ``extension_attributes``, e.g. ``reward_points_balance``): the shop runs its own points on it."""
     extension = payload.get("extension_attributes")
     places = [payload, extension] if isinstance(extension, Mapping) else [payload]
+    # The usual answer, no such key at all, is found in C over one string of every key (an order
+    # has some 80; every prefix contains "reward_" or "rwrd_"); a key that is not text, or any
+    # hit, is left to the exact test below.
+    try:
+        keys: str | None = "\n" + "\n".join(
+            [*payload, *(extension if isinstance(extension, Mapping) else ())]
+        )
+    except TypeError:
+        keys = None
+    if keys is not None and "reward_" not in keys and "rwrd_" not in keys:
+        return False
     return any(
         key.startswith(_REWARD_PREFIXES) and value is not None
         for place in places
@@ -268,29 +308,24 @@ def _line(item: Mapping[str, Any], currency: str, order_id: str) -> OrderLine:
     price = _money(item, "price", currency, where)
     # row_total is recomputed as price x qty (before discount, as the domain defines it): the real
     # sample order.discount-3-configurables shows a row_total already net of the cart-rule discount.
-    return OrderLine(
+    # Every value is checked or converted above or by the helpers, so the line is built trusted.
+    return OrderLine.trusted(
         line_id=line_id,
         sku=sku,
         name=_text(item.get("name")),
         kind=LineKind.PRODUCT,
         qty=qty,
         unit_price=price,
-        row_total=price * qty,
-        discount=Money(
-            amount=abs(
-                _decimal(
-                    item.get("discount_amount"), field="discount_amount", record_id=where, default=Decimal(0)
-                )
+        row_total=Money.rounded(price.amount * qty, currency),  # price x qty, as Money.__mul__
+        discount=Money.rounded(
+            abs(
+                _decimal(item.get("discount_amount"), field="discount_amount", record_id=where, default=_ZERO)
             ),
-            currency=currency,
+            currency,
         ),
         tax=_money(item, "tax_amount", currency, where),
-        qty_refunded=_decimal(
-            item.get("qty_refunded"), field="qty_refunded", record_id=where, default=Decimal(0)
-        ),
-        qty_canceled=_decimal(
-            item.get("qty_canceled"), field="qty_canceled", record_id=where, default=Decimal(0)
-        ),
+        qty_refunded=_decimal(item.get("qty_refunded"), field="qty_refunded", record_id=where, default=_ZERO),
+        qty_canceled=_decimal(item.get("qty_canceled"), field="qty_canceled", record_id=where, default=_ZERO),
         parent_line_id=_optional_id(item.get("parent_item_id"), field="parent_item_id", record_id=where),
     )
 
@@ -332,7 +367,9 @@ def map_order(payload: Mapping[str, Any], source: str) -> Order:
     if not isinstance(items, list):
         raise MappingError("items is missing", record_id=external_id, field="items")
     try:
-        return Order(
+        # Trusted: every value comes from a helper that checked it (ids, text, known currencies,
+        # finite rounded money, aware UTC timestamps), which is all validation would check.
+        return Order.trusted(
             source=source,
             external_id=external_id,
             number=_text(payload.get("increment_id")) or external_id,
@@ -351,16 +388,16 @@ def map_order(payload: Mapping[str, Any], source: str) -> Order:
             ),
             lines=tuple(_line(item, currency, external_id) for item in items),
             subtotal=_money(payload, "subtotal", currency, external_id),
-            discount=Money(
-                amount=abs(
+            discount=Money.rounded(
+                abs(
                     _decimal(
                         payload.get("discount_amount"),
                         field="discount_amount",
                         record_id=external_id,
-                        default=Decimal(0),
+                        default=_ZERO,
                     )
                 ),
-                currency=currency,
+                currency,
             ),
             shipping=_money(payload, "shipping_amount", currency, external_id),
             tax=_money(payload, "tax_amount", currency, external_id),
@@ -394,11 +431,11 @@ def map_refund(payload: Mapping[str, Any], source: str) -> Refund:
     lines: list[RefundLine] = []
     for item in payload.get("items") or []:
         where = f"{external_id}/item {item.get('entity_id')}"
-        qty = _decimal(item.get("qty"), field="qty", record_id=where, default=Decimal(0))
+        qty = _decimal(item.get("qty"), field="qty", record_id=where, default=_ZERO)
         if qty == 0:
             continue  # Magento lists every order item on a memo, refunded or not
         lines.append(
-            RefundLine(
+            RefundLine.trusted(
                 order_line_id=_id(item.get("order_item_id"), field="items.order_item_id", record_id=where),
                 sku=_text(item.get("sku")) or "",
                 qty=qty,
@@ -410,7 +447,7 @@ def map_refund(payload: Mapping[str, Any], source: str) -> Refund:
     else:
         amount = sum((line.amount for line in lines), Money.zero(currency))
     try:
-        return Refund(
+        return Refund.trusted(  # every value checked by the helpers, as for orders
             source=source,
             external_id=external_id,
             order_id=_id(payload.get("order_id"), field="order_id", record_id=external_id),

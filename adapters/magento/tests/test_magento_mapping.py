@@ -267,3 +267,10 @@ def test_timestamps_are_utc_text_with_second_resolution() -> None:
 def test_quarantine_text_is_json_even_with_decimal_amounts() -> None:
     text = to_json_text({"grand_total": Decimal("36.39"), "qty": Decimal("2")})
     assert json.loads(text) == {"grand_total": 36.39, "qty": 2}
+
+
+def test_a_customer_payload_with_a_key_that_is_not_text_is_refused_by_validation() -> None:
+    payload = sample("customer.luma-4-addresses.ns8-2.3.json")
+    payload[7] = "seven"
+    with pytest.raises(MappingError, match=r"customer 1: 1 validation error for Customer\nraw\.7\.\[key\]"):
+        map_customer(payload, "m2")

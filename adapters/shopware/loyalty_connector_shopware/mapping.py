@@ -21,6 +21,11 @@ What the Admin API sends, and how it is read here:
 - ``customer.orderCount`` / ``orderTotalAmount`` are not used: they lag behind (the real sample
   shows ``0`` for a customer with an order) and the engine computes its own from orders.
 - Refunds (``order_transaction``) are mapped in :mod:`.refunds`.
+
+Speed: records are built with ``Model.trusted`` and money with ``Money.rounded`` (no pydantic
+validation) wherever every value is built or checked here; where a field takes the shop's value as
+is (a label, a group id, a caller's base currency), the record is built trusted only when that value
+is already of the field's type, and otherwise validated, so errors read exactly as before.
 """
 
 from __future__ import annotations
@@ -39,10 +44,11 @@ __all__ = [
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeGuard
 
 from loyalty_connector.adapter import Cursor
 from loyalty_connector.domain import (
+    CURRENCY_EXPONENTS,
     Customer,
     CustomerGroup,
     LineKind,
@@ -51,6 +57,7 @@ from loyalty_connector.domain import (
     OrderLine,
     OrderStatus,
     minor_unit,
+    quantize,
 )
 from loyalty_connector.errors import MappingError
 
@@ -75,6 +82,12 @@ _LINE_KINDS: Mapping[str, LineKind] = {
 _DISCOUNT_KINDS = frozenset({LineKind.PROMOTION, LineKind.DISCOUNT, LineKind.CREDIT})
 
 TIEBREAK_MISSING = "has no autoIncrement to place it in keyset order"
+_TEXT_TYPES = frozenset({str, type(None)})
+
+
+def _is_mapping(value: Any) -> TypeGuard[Mapping[str, Any]]:
+    """``isinstance(value, Mapping)``, answering plain dicts (all of parsed JSON) without the ABC check."""
+    return type(value) is dict or isinstance(value, Mapping)
 
 
 def _fail(message: str, record: Mapping[str, Any], field: str | None = None) -> MappingError:
@@ -84,6 +97,11 @@ def _fail(message: str, record: Mapping[str, Any], field: str | None = None) -> 
 def parse_timestamp(value: Any, *, field: str = "timestamp") -> datetime:
     """A Shopware timestamp as aware UTC. API output is ``2023-05-04T13:36:26.566+00:00``; storage
     format without offset (``2023-05-04 09:18:37.133``, e.g. inside line payloads) is UTC too."""
+    if type(value) is str and value.endswith("+00:00") and " " not in value:
+        try:  # the API's own format needs none of the normalizing below
+            return datetime.fromisoformat(value).astimezone(timezone.utc)
+        except ValueError:
+            pass
     if not isinstance(value, str) or not value:
         raise MappingError(f"{field} is missing or not a string: {value!r}", field=field)
     text = value.strip().replace(" ", "T", 1)
@@ -100,6 +118,13 @@ def parse_timestamp(value: Any, *, field: str = "timestamp") -> datetime:
 
 def money_decimal(value: Any, *, field: str = "amount") -> Decimal:
     """A JSON number (float, int, Decimal or numeric string) as an exact ``Decimal``."""
+    kind = type(value)
+    if kind is float:  # the usual case first: what the client's json.loads gives
+        result = Decimal(repr(value))
+        if result.is_finite():
+            return result
+    elif kind is int:
+        return Decimal(value)
     if isinstance(value, bool) or value is None:
         raise MappingError(f"{field} is not a number: {value!r}", field=field)
     try:
@@ -129,9 +154,13 @@ def change_position(record: Mapping[str, Any], tiebreak: str) -> Cursor:
     """The keyset position ``(updatedAt ?? createdAt, tiebreak)``; ``tiebreak`` may be a dotted path."""
     changed_raw = record.get("updatedAt") or record.get("createdAt")
     changed = parse_timestamp(changed_raw, field="updatedAt ?? createdAt")
-    value: Any = record
-    for part in tiebreak.split("."):
-        value = value.get(part) if isinstance(value, Mapping) else None
+    value: Any
+    if type(record) is dict and "." not in tiebreak:
+        value = record.get(tiebreak)
+    else:
+        value = record
+        for part in tiebreak.split("."):
+            value = value.get(part) if _is_mapping(value) else None
     if isinstance(value, bool) or not isinstance(value, int):
         raise _fail(f"{tiebreak} is missing: the record {TIEBREAK_MISSING}", record, tiebreak)
     return Cursor(changed, value)
@@ -164,19 +193,23 @@ def map_customer(raw: Mapping[str, Any], source: str) -> Customer:
     email = _get(raw, "email", required="customer")
     if raw.get("guest") is True:
         raise _fail("customer is a guest account; guests are keyed by email on their orders", raw, "guest")
-    return Customer(
+    first, last, company = raw.get("firstName"), raw.get("lastName"), raw.get("company") or None
+    group, channel = raw.get("groupId"), raw.get("salesChannelId")
+    # The shop's own text fields decide: all text (or null) and nothing is left for validation.
+    build = Customer.trusted if _texts(first, last, company, group, channel) else Customer
+    return build(
         source=source,
         external_id=str(_get(raw, "id", required="customer")),
         email=str(email),
-        first_name=raw.get("firstName"),
-        last_name=raw.get("lastName"),
-        company=raw.get("company") or None,
+        first_name=first,
+        last_name=last,
+        company=company,
         vat_id=_first_vat_id(raw.get("vatIds")),
-        group_id=raw.get("groupId"),
+        group_id=group,
         birthday=_birthday(raw.get("birthday")),
         created_at=parse_timestamp(raw.get("createdAt"), field="createdAt"),
         updated_at=position.changed_at,
-        website_id=raw.get("salesChannelId"),
+        website_id=channel,
     )
 
 
@@ -206,18 +239,33 @@ class _Money:
         exponent = minor_unit(currency)
         self._item = Decimal(1).scaleb(-min(item_decimals, exponent))
         self._total = Decimal(1).scaleb(-min(total_decimals, exponent))
+        # Usually both roundings are the currency's own: then Money's rounding is the only one needed
+        # (rounding twice to the same place is rounding once).
+        self._item_own = item_decimals >= exponent
+        self._total_own = total_decimals >= exponent
+        self.zero = Money.zero(currency)
 
     def item(self, amount: Decimal) -> Money:
-        return Money(amount=amount.quantize(self._item, rounding=ROUND_HALF_UP), currency=self.currency)
+        if self._item_own and amount.is_finite():
+            return Money.rounded(amount, self.currency)
+        return Money.rounded(amount.quantize(self._item, rounding=ROUND_HALF_UP), self.currency)
 
     def total(self, amount: Decimal) -> Money:
-        return Money(amount=amount.quantize(self._total, rounding=ROUND_HALF_UP), currency=self.currency)
+        if self._total_own and amount.is_finite():
+            return Money.rounded(amount, self.currency)
+        return Money.rounded(amount.quantize(self._total, rounding=ROUND_HALF_UP), self.currency)
+
+    def item_amount(self, amount: Decimal) -> Decimal:
+        """``item(amount).amount`` without building the money."""
+        if self._item_own:
+            return quantize(amount, self.currency)
+        return quantize(amount.quantize(self._item, rounding=ROUND_HALF_UP), self.currency)
 
 
 def _decimals(record: Mapping[str, Any], currency: Mapping[str, Any], name: str, fallback: int) -> int:
     for holder in (record, currency):
         rounding = holder.get(name)
-        if isinstance(rounding, Mapping) and isinstance(rounding.get("decimals"), int):
+        if _is_mapping(rounding) and isinstance(rounding.get("decimals"), int):
             return int(rounding["decimals"])
     return fallback
 
@@ -237,10 +285,13 @@ def _order_money(order: Mapping[str, Any]) -> _Money:
 
 
 def _taxes(price: Mapping[str, Any] | None) -> Decimal:
-    if not isinstance(price, Mapping):
+    if not _is_mapping(price):
         return Decimal(0)
     taxes = price.get("calculatedTaxes") or []
-    return sum((money_decimal(t.get("tax"), field="calculatedTaxes.tax") for t in taxes), Decimal(0))
+    total = Decimal(0)
+    for tax in taxes:
+        total += money_decimal(tax.get("tax"), field="calculatedTaxes.tax")
+    return total
 
 
 def _net(total: Decimal, taxes: Decimal, tax_status: str) -> Decimal:
@@ -258,7 +309,7 @@ def _tax_status(order: Mapping[str, Any]) -> str:
 
 def _shipping_net(order: Mapping[str, Any], tax_status: str) -> Decimal:
     costs = order.get("shippingCosts")
-    if isinstance(costs, Mapping) and costs.get("totalPrice") is not None:
+    if _is_mapping(costs) and costs.get("totalPrice") is not None:
         total = money_decimal(costs["totalPrice"], field="shippingCosts.totalPrice")
         return _net(total, _taxes(costs), tax_status)
     return money_decimal(order.get("shippingTotal", 0), field="shippingTotal")
@@ -268,11 +319,16 @@ def _shipping_net(order: Mapping[str, Any], tax_status: str) -> Decimal:
 
 
 def _mapping(value: Any) -> Mapping[str, Any]:
-    return value if isinstance(value, Mapping) else {}
+    return value if _is_mapping(value) else {}
 
 
 def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _texts(*values: Any) -> bool:
+    """True when every value is ``None`` or a ``str``: a model field typed ``str | None`` takes it as is."""
+    return set(map(type, values)) <= _TEXT_TYPES
 
 
 def _line(raw: Mapping[str, Any], money: _Money, tax_status: str) -> OrderLine:
@@ -282,7 +338,7 @@ def _line(raw: Mapping[str, Any], money: _Money, tax_status: str) -> OrderLine:
     qty = money_decimal(raw.get("quantity", price.get("quantity")), field="lineItems.quantity")
     total = money_decimal(price.get("totalPrice", raw.get("totalPrice")), field="lineItems.totalPrice")
     # Round the tax first and derive the net from it, so that net + tax is exactly the gross price.
-    taxes = money.item(_taxes(price) if tax_status != "tax-free" else Decimal(0)).amount
+    taxes = money.item_amount(_taxes(price) if tax_status != "tax-free" else Decimal(0))
     total_net = _net(total, taxes, tax_status)
     unit_net = total_net / qty if qty else total_net
     code = None
@@ -295,25 +351,29 @@ def _line(raw: Mapping[str, Any], money: _Money, tax_status: str) -> OrderLine:
     else:
         sku = _text(raw.get("referencedId")) or raw.get("identifier")
     categories = payload.get("categoryIds")
-    return OrderLine(
+    name, parent = raw.get("label"), raw.get("parentId")
+    # Every other value is built or checked above; label and parentId are the shop's own, so a line
+    # is only built trusted when they are text (or null), else validation words the error.
+    build = OrderLine.trusted if _texts(name, parent) else OrderLine
+    return build(
         line_id=str(_get(raw, "id", required="line item")),
         sku=str(sku or raw.get("id")),
-        name=raw.get("label"),
+        name=name,
         kind=kind,
         qty=qty,
         unit_price=money.item(unit_net),
         row_total=money.item(total_net),
-        discount=Money.zero(money.currency),
-        tax=money.item(taxes),
-        parent_line_id=raw.get("parentId"),
-        category_ids=tuple(str(c) for c in categories) if isinstance(categories, list) else (),
+        discount=money.zero,
+        tax=Money.rounded(taxes, money.currency),  # already rounded like money.item
+        parent_line_id=parent,
+        category_ids=tuple(map(str, categories)) if isinstance(categories, list) else (),
         code=code,
     )
 
 
 def _technical_name(record: Mapping[str, Any] | None) -> str | None:
-    state = record.get("stateMachineState") if isinstance(record, Mapping) else None
-    name = state.get("technicalName") if isinstance(state, Mapping) else None
+    state = record.get("stateMachineState") if _is_mapping(record) else None
+    name = state.get("technicalName") if _is_mapping(state) else None
     return name if isinstance(name, str) else None
 
 
@@ -336,7 +396,7 @@ def _status(order: Mapping[str, Any]) -> tuple[OrderStatus, str]:
 
 def _customer_id(order_customer: Mapping[str, Any]) -> str | None:
     customer = order_customer.get("customer")
-    if isinstance(customer, Mapping) and customer.get("guest") is True:
+    if _is_mapping(customer) and customer.get("guest") is True:
         return None
     customer_id = order_customer.get("customerId")
     return str(customer_id) if customer_id else None
@@ -358,15 +418,15 @@ def map_order(raw: Mapping[str, Any], source: str, *, base_currency: str | None 
     status, raw_status = _status(raw)
     total = money_decimal(_get(raw, "amountTotal", required="order"), field="amountTotal")
     net = money_decimal(raw.get("amountNet", total), field="amountNet")
-    subtotal = sum((line.row_total.amount for line in lines if line.counts_as_product), Decimal(0))
-    discount = -sum(
-        (
-            line.row_total.amount
-            for line in lines
-            if line.kind in _DISCOUNT_KINDS and line.parent_line_id is None and line.row_total.amount < 0
-        ),
-        Decimal(0),
-    )
+    subtotal = discounts = Decimal(0)  # product rows; negative top-level promotion/discount/credit rows
+    for line in lines:
+        amount = line.row_total.amount
+        if line.parent_line_id is None:
+            if line.kind is LineKind.PRODUCT:
+                subtotal += amount
+            elif line.kind in _DISCOUNT_KINDS and amount < 0:
+                discounts += amount
+    discount = -discounts
     codes = tuple(dict.fromkeys(line.code for line in lines if line.code))
     base_total = None
     if base_currency is not None:
@@ -374,8 +434,11 @@ def map_order(raw: Mapping[str, Any], source: str, *, base_currency: str | None 
         if base_currency == money.currency:
             base_total = money.total(total)
         elif factor > 0:
-            base_total = Money(amount=total / factor, currency=base_currency)
-    return Order(
+            base_total = Money.rounded(total / factor, base_currency)
+    # Every value is built or checked here (text, known currency, aware timestamps, rounded money)
+    # except the caller's base_currency, which validation checks unless it is a known code.
+    trusted = base_total is None or base_currency in CURRENCY_EXPONENTS
+    return (Order.trusted if trusted else Order)(
         source=source,
         external_id=str(_get(raw, "id", required="order")),
         number=str(raw.get("orderNumber") or raw.get("id")),

@@ -19,6 +19,7 @@ from loyalty_connector.domain import Refund
 from .mapping import (
     _fail,
     _get,
+    _is_mapping,
     _mapping,
     _net,
     _order_money,
@@ -37,7 +38,7 @@ def _completed_refunds(transaction: Mapping[str, Any]) -> list[Mapping[str, Any]
     found: list[Mapping[str, Any]] = []
     for capture in transaction.get("captures") or []:
         for refund in _mapping(capture).get("refunds") or []:
-            if isinstance(refund, Mapping) and _technical_name(refund) == "completed":
+            if _is_mapping(refund) and _technical_name(refund) == "completed":
                 found.append(refund)
     return sorted(
         found, key=lambda r: (parse_timestamp(r.get("createdAt"), field="createdAt"), str(r.get("id")))
@@ -53,7 +54,7 @@ def _refund_goods(
     amount is made net with its own calculated taxes (or, if it has none, the order's net share of
     its total) and scaled by the goods share of the order's net amount, which takes shipping out.
     """
-    positions = [p for p in refund.get("positions") or [] if isinstance(p, Mapping)]
+    positions = [p for p in refund.get("positions") or [] if _is_mapping(p)]
     if positions:
         value = Decimal(0)
         for position in positions:
@@ -119,7 +120,7 @@ def map_refund(raw: Mapping[str, Any], source: str) -> Refund:
                 Decimal(1), money_decimal(paid["totalPrice"], field="amount.totalPrice") / order_total
             )
         amount = goods * share - sum(refunds[:-1], Decimal(0))
-    return Refund(
+    return Refund.trusted(  # every value is built here: ids, aware timestamps, rounded money
         source=source,
         external_id=f"{transaction_id}:{state}",
         order_id=str(_get(raw, "orderId", required="order transaction")),

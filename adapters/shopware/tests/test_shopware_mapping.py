@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from loyalty_connector.adapter import Cursor
 from loyalty_connector.domain import LineKind, OrderStatus
@@ -443,3 +444,25 @@ def test_a_loyalty_group_reads_back_under_the_programme_code() -> None:
     assert group.code == "Loyalty Gold"
     assert group.name == "[loyalty] Loyalty Gold"
     assert map_customer_group({"id": "b" * 32, "name": "Wholesale"}, "sw").code == "Wholesale"
+
+
+# -- values taken from the shop as they are: still validated when they are not text ----------------
+
+
+def test_a_line_label_that_is_not_text_is_refused_by_validation(order) -> None:
+    order["lineItems"][0]["label"] = 5
+    with pytest.raises(ValidationError, match=r"OrderLine\nname\n  Input should be a valid string"):
+        map_order(order, "sw", base_currency="EUR")
+
+
+def test_a_customer_group_id_that_is_not_text_is_refused_by_validation() -> None:
+    customer = load("customer.entity.app-php-sdk-payment.json")
+    customer["groupId"] = 7
+    with pytest.raises(ValidationError, match=r"Customer\ngroup_id\n  Input should be a valid string"):
+        map_customer(customer, "sw")
+
+
+def test_an_unknown_base_currency_of_the_caller_is_refused_by_validation(order) -> None:
+    order["currencyFactor"] = 0.9
+    with pytest.raises(ValidationError, match="unknown currency code 'usd'"):
+        map_order(order, "sw", base_currency="usd")

@@ -24,7 +24,10 @@ from __future__ import annotations
 __all__ = [
     "ADMIN_2FA_HINT",
     "PAGE_SIZE_LIMIT",
+    "AdminTokenAuthenticationError",
+    "BearerAuthenticationError",
     "MagentoAuthenticationError",
+    "OAuthAuthenticationError",
     "TierPriceFailure",
     "acl_resources",
     "magento_error_table",
@@ -255,28 +258,34 @@ class MagentoAuthenticationError(AuthenticationError):
         super().__init__(f"{message.rstrip()} {hint}", source=source, status=status)
 
 
-class _OAuthRefused(MagentoAuthenticationError):
+class OAuthAuthenticationError(MagentoAuthenticationError):
+    """A 401 under OAuth 1.0a integration credentials (``settings.auth: oauth``)."""
+
     auth_mode = "oauth"
 
 
-class _BearerRefused(MagentoAuthenticationError):
+class BearerAuthenticationError(MagentoAuthenticationError):
+    """A 401 with the integration's access token used as a bearer token (``settings.auth: bearer``)."""
+
     auth_mode = "bearer"
 
 
-class _AdminTokenRefused(MagentoAuthenticationError):
+class AdminTokenAuthenticationError(MagentoAuthenticationError):
+    """A 401 under an admin user's token (``settings.auth: admin_token``), after one re-request."""
+
     auth_mode = "admin_token"
 
 
 _REFUSED: dict[str, type[MagentoAuthenticationError]] = {
-    "oauth": _OAuthRefused,
-    "bearer": _BearerRefused,
-    "admin_token": _AdminTokenRefused,
+    "oauth": OAuthAuthenticationError,
+    "bearer": BearerAuthenticationError,
+    "admin_token": AdminTokenAuthenticationError,
 }
 
 
 def magento_error_table(auth_mode: str) -> dict[int | str, ErrorRule]:
     """Magento's overrides of the core status table, with hints that say what to do."""
-    refused = _REFUSED.get(auth_mode, _OAuthRefused)
+    refused = _REFUSED.get(auth_mode, OAuthAuthenticationError)
     action = Action.REFRESH_AUTH if auth_mode == "admin_token" else Action.FAIL
     return {
         401: ErrorRule(action, refused, ""),

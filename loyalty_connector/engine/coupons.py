@@ -13,17 +13,20 @@ __all__ = ["CouponRules", "birthday_in"]
 from collections.abc import Callable, Collection, Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from ..domain import Customer
+from ..domain import Customer, OrderStatus
 from ..program import Coupons, Discount, Program
 from .conditions import QUALIFYING, group_matches, local_date
 from .facts import OrderFacts
-from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key_prefix
+from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key_prefix, new_intent, new_outcome
 
 _COUPON_KIND = IntentKind.COUPON
 _COUPON = _COUPON_KIND.value
 _ONE = Decimal(1)
+_MIDNIGHTS = 50_000
+"""At most this many remembered midnights (137 years of days)."""
 
 
 def birthday_in(birthday: date, year: int) -> date:
@@ -34,17 +37,54 @@ def birthday_in(birthday: date, year: int) -> date:
         return date(year, 2, 28)
 
 
+class _NextPurchase(NamedTuple):
+    """A next-purchase coupon rule compiled: its discount as intents carry it, and its reason parts."""
+
+    rule_id: str
+    minimum: Decimal
+    valid: timedelta
+    statuses: frozenset[OrderStatus]
+    amount: Decimal | None
+    currency: str | None
+    percent: Decimal | None
+    described: str
+    below: str
+    reached: str
+
+
 class CouponRules:
     """The programme's next-purchase and birthday coupons, compiled once."""
 
     def __init__(self, program: Program, coupons: Coupons) -> None:
-        self._currency = program.currency
+        self._currency = currency = program.currency
         self._zone = ZoneInfo(program.timezone)
         self._next = tuple(
-            (rule, timedelta(days=rule.valid_days), QUALIFYING[rule.qualifying_status])
+            _NextPurchase(
+                rule.id,
+                rule.min_subtotal,
+                timedelta(days=rule.valid_days),
+                QUALIFYING[rule.qualifying_status],
+                *self._discount(rule.discount),
+                rule.discount.describe(currency) + " off the next purchase after order ",
+                f" {currency} is below {rule.min_subtotal:,} {currency}",
+                f" {currency} >= {rule.min_subtotal:,} {currency}), valid {rule.valid_days} days",
+            )
             for rule in coupons.next_purchase
         )
-        self._birthday = coupons.birthday
+        self._birthday = birthday = coupons.birthday
+        if birthday is not None:
+            amount, discount_currency, percent = self._discount(birthday.discount)
+            self._birthday_parts = (
+                amount,
+                discount_currency,
+                percent,
+                birthday.discount.describe(currency) + " birthday coupon for ",
+                f", valid {birthday.days_before} days before to {birthday.days_after} days after",
+                timedelta(days=birthday.days_before),
+                timedelta(days=birthday.days_after + 1),
+            )
+        self._midnights: dict[date, datetime] = {}
+        """Local midnight -> UTC instant, filled as days are met (a few hundred per programme year)."""
 
     def _discount(self, discount: Discount) -> tuple[Decimal | None, str | None, Decimal | None]:
         """(amount, currency, percent) of a discount, as LedgerIntent carries them."""
@@ -61,21 +101,20 @@ class CouponRules:
         """
         intents: list[LedgerIntent] = []
         outcomes: list[RuleOutcome] = []
+        add_intent, add_outcome = intents.append, outcomes.append
         currency = self._currency
-        for rule, valid, statuses in self._next:
-            amount, discount_currency, percent = self._discount(rule.discount)
-            described = rule.discount.describe(currency)
-            minimum, rule_id = rule.min_subtotal, rule.id
+        for rule in self._next:
+            rule_id, minimum, valid, statuses = rule.rule_id, rule.minimum, rule.valid, rule.statuses
+            amount, discount_currency, percent = rule.amount, rule.currency, rule.percent
+            described, below, reached = rule.described, rule.below, rule.reached
             prefix = intent_key_prefix(rule_id, _COUPON, source, customer_key)
-            below = f" {currency} is below {minimum:,} {currency}"
-            reached = f" {currency} >= {minimum:,} {currency}), valid {rule.valid_days} days"
             for fact in orders:
                 value = fact.spend
                 if value is None or fact.status not in statuses:
                     continue
                 if value < minimum:
-                    outcomes.append(
-                        RuleOutcome(
+                    add_outcome(
+                        new_outcome(
                             rule_id,
                             False,
                             f"order {fact.number}: subtotal {value:,}{below}",
@@ -86,8 +125,8 @@ class CouponRules:
                     continue
                 record = "order:" + fact.id
                 placed = fact.placed_at
-                intents.append(
-                    LedgerIntent(
+                add_intent(
+                    new_intent(
                         prefix + record,
                         _COUPON_KIND,
                         rule_id,
@@ -95,7 +134,7 @@ class CouponRules:
                         customer_key,
                         record,
                         placed,
-                        f"{described} off the next purchase after order {fact.number} ({value:,}{reached}",
+                        f"{described}{fact.number} ({value:,}{reached}",
                         0,
                         amount,
                         discount_currency,
@@ -123,69 +162,70 @@ class CouponRules:
         rule = self._birthday
         if rule is None:
             return [], []
-        if customer.birthday is None:
-            return [], [RuleOutcome(rule.id, False, "no birthday on the customer account")]
+        birthday = customer.birthday
+        if birthday is None:
+            return [], [new_outcome(rule.id, False, "no birthday on the customer account")]
         intents: list[LedgerIntent] = []
         outcomes: list[RuleOutcome] = []
-        amount, currency, percent = self._discount(rule.discount)
-        described = rule.discount.describe(self._currency)
-        valid = f", valid {rule.days_before} days before to {rule.days_after} days after"
-        before, after = timedelta(days=rule.days_before), timedelta(days=rule.days_after + 1)
-        prefix = intent_key_prefix(rule.id, _COUPON, source, customer.key)
+        amount, currency, percent, described, valid, before, after = self._birthday_parts
+        rule_id, min_days, groups = rule.id, rule.min_days_since_birthday_set, rule.customer_groups
+        source_key = customer.key
+        prefix = intent_key_prefix(rule_id, _COUPON, source, source_key)
         created_at = customer.created_at
         set_on = (
             None if customer.birthday_set_at is None else local_date(customer.birthday_set_at, self._zone)
         )
-        first_year = local_date(created_at, self._zone).year
-        last_year = local_date(now, self._zone).year + 1
+        midnight = self._midnight
+        first_year = self._local_year(created_at)
+        last_year = self._local_year(now) + 1
         for year in range(first_year, last_year + 1):
-            day = birthday_in(customer.birthday, year)
-            end = self._midnight(day + after)
+            day = birthday_in(birthday, year)
+            end = midnight(day + after)
             if end <= created_at:
                 continue
             first_day = day - before
-            start = self._midnight(first_day)
+            start = midnight(first_day)
             if start > now:
                 outcomes.append(
-                    RuleOutcome(
-                        rule.id, False, f"the {year} birthday coupon is issued on {first_day.isoformat()}"
+                    new_outcome(
+                        rule_id, False, f"the {year} birthday coupon is issued on {first_day.isoformat()}"
                     )
                 )
                 break
-            if set_on is not None and (day - set_on).days < rule.min_days_since_birthday_set:
+            if set_on is not None and (day - set_on).days < min_days:
                 outcomes.append(
-                    RuleOutcome(
-                        rule.id,
+                    new_outcome(
+                        rule_id,
                         False,
                         f"no {year} birthday coupon: the birthday was entered on {set_on.isoformat()}, "
-                        f"fewer than {rule.min_days_since_birthday_set} days before it",
+                        f"fewer than {min_days} days before it",
                     )
                 )
                 continue
-            if rule.customer_groups != "all":
-                groups = groups_at(start)
-                if not any(group_matches(rule.customer_groups, group) for group in groups):
+            if groups != "all":
+                eligible = groups_at(start)
+                if not any(group_matches(groups, group) for group in eligible):
                     outcomes.append(
-                        RuleOutcome(
-                            rule.id,
+                        new_outcome(
+                            rule_id,
                             False,
                             f"no {year} birthday coupon: customer group "
-                            f"{', '.join(sorted(groups)) or 'none'} is not eligible",
+                            f"{', '.join(sorted(eligible)) or 'none'} is not eligible",
                         )
                     )
                     continue
             record = f"birthday:{year}"
             celebrated = day.isoformat()
             intents.append(
-                LedgerIntent(
+                new_intent(
                     prefix + record,
                     _COUPON_KIND,
-                    rule.id,
+                    rule_id,
                     source,
-                    customer.key,
+                    source_key,
                     record,
                     start,
-                    f"{described} birthday coupon for {celebrated}{valid}",
+                    f"{described}{celebrated}{valid}",
                     0,
                     amount,
                     currency,
@@ -198,5 +238,18 @@ class CouponRules:
             )
         return intents, outcomes
 
+    def _local_year(self, moment: datetime) -> int:
+        """The year of ``moment`` in the programme time zone. Away from New Year (no zone is a day or
+        more off UTC) that is the UTC year, without the slow zone lookup."""
+        if moment.tzinfo is timezone.utc and (2 <= moment.month <= 11 or 2 <= moment.day <= 30):
+            return moment.year
+        return local_date(moment, self._zone).year
+
     def _midnight(self, day: date) -> datetime:
-        return datetime.combine(day, time(0), tzinfo=self._zone).astimezone(timezone.utc)
+        """The UTC instant of local midnight starting ``day`` (remembered: the zone lookup is slow)."""
+        found = self._midnights.get(day)
+        if found is None:
+            found = datetime.combine(day, time(0), tzinfo=self._zone).astimezone(timezone.utc)
+            if len(self._midnights) < _MIDNIGHTS:
+                self._midnights[day] = found
+        return found

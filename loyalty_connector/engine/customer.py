@@ -15,7 +15,7 @@ from __future__ import annotations
 
 __all__ = ["CustomerEvaluator", "CustomerResult", "History", "LevelState", "Referee"]
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from operator import attrgetter
@@ -29,7 +29,8 @@ from .facts import OrderReader, latest_orders, refunds_by_order
 from .levels import LevelRules, LevelState
 from .points import PointsPlan, PointsRules
 from .referrals import ReferralRules
-from .results import LedgerIntent, Redemption, RuleOutcome
+from .results import LedgerIntent, Redemption, RuleOutcome, new_outcome
+from .slots import check_builder
 
 _NO_GROUPS: Mapping[str, str] = MappingProxyType({})
 _BY_AT = attrgetter("at", "key")
@@ -79,6 +80,29 @@ class CustomerResult:
         )
 
 
+class _ResultBuilder:
+    """Builds a :class:`CustomerResult` with plain attribute writes (see :mod:`.slots`)."""
+
+    __slots__ = CustomerResult.__slots__
+
+    def __init__(
+        self,
+        intents: tuple[LedgerIntent, ...],
+        level: LevelState | None,
+        outcomes: tuple[RuleOutcome, ...],
+        referral_code: str | None,
+    ) -> None:
+        self.intents = intents
+        self.level = level
+        self.outcomes = outcomes
+        self.referral_code = referral_code
+        self.__class__ = CustomerResult  # type: ignore[assignment]
+
+
+check_builder(_ResultBuilder, CustomerResult)
+_new_result: Callable[..., CustomerResult] = _ResultBuilder  # type: ignore[assignment]
+
+
 def _redemptions(redemptions: Sequence[Redemption], now: datetime) -> list[Redemption]:
     if not redemptions:
         return []
@@ -115,6 +139,7 @@ class CustomerEvaluator:
             rule_ids += [level.id for level in program.levels.levels]
         self._order_rule_ids = tuple(rule_ids)
         self._points_per_unit = points.points_per_currency_unit if points is not None else None
+        self._currency = program.currency
         if program.foreign_currency == "convert":
             self._foreign = "there is no exchange rate for it, so it is left out of rewards"
         else:
@@ -138,27 +163,26 @@ class CustomerEvaluator:
         """
         if now.tzinfo is None or now.utcoffset() is None:
             raise ValueError("now must be timezone-aware (UTC)")
-        source, key = customer.source, customer.key
+        source, key, created_at = customer.source, customer.key, customer.created_at
         own_group = customer_group
         if own_group is None and customer.group_id is not None:
             own_group = group_codes.get(customer.group_id, customer.group_id)
-        orders = self._reader.read(
-            latest_orders(history.orders, now), refunds_by_order(history.refunds, now), own_group, group_codes
-        )
+        refunds = refunds_by_order(history.refunds, now) if history.refunds else {}
+        orders = self._reader.read(latest_orders(history.orders, now), refunds, own_group, group_codes)
         intents: list[LedgerIntent] = []
         outcomes: list[RuleOutcome] = []
         for fact in orders:
             if fact.spend is None:
                 order = fact.order
                 reason = f"order {order.number} is in {order.currency}: {self._foreign}"
-                outcomes.extend(RuleOutcome(rule_id, False, reason) for rule_id in self._order_rule_ids)
+                outcomes.extend(new_outcome(rule_id, False, reason) for rule_id in self._order_rule_ids)
         levels = self._levels
         level_state, timeline, held_before = None, None, None
         if levels is not None:
-            timeline = levels.timeline(customer.created_at, orders, self._reader)
-            level_state = levels.state(timeline, customer.created_at, now)
+            timeline = levels.timeline(created_at, orders, self._reader)
+            level_state = levels.state(timeline, created_at, now)
             intents += levels.intents(timeline, source, key, now)
-            outcomes += levels.outcomes(timeline, level_state, customer.created_at, now)
+            outcomes += levels.outcomes(timeline, level_state, created_at, now)
             held_before = timeline.held_before_each([fact.placed_at for fact in orders])
 
         def groups_at(at: datetime) -> set[str]:
@@ -169,18 +193,20 @@ class CustomerEvaluator:
                     groups.add(level.customer_group)
             return groups
 
-        plan = PointsPlan()
         if self._points is not None:
             plan = self._points.plan(source=source, customer_key=key, orders=orders, levels=held_before)
+        else:
+            plan = PointsPlan()
         code = None
         if self._referrals is not None:
             if referral_secret:
                 code = self._referrals.code(referral_secret, source, key)
-            referral = self._referrals.plan(customer, referees, code, now)
-            plan.grants += referral.grants
-            plan.claims += referral.claims
-            plan.intents += referral.intents
-            plan.outcomes += referral.outcomes
+            if referees:
+                referral = self._referrals.plan(customer, referees, code, now)
+                plan.grants += referral.grants
+                plan.claims += referral.claims
+                plan.intents += referral.intents
+                plan.outcomes += referral.outcomes
         redemptions = _redemptions(history.redemptions, now)
         if plan.grants or redemptions:
             settled, why = settle_points(
@@ -191,7 +217,7 @@ class CustomerEvaluator:
                 source=source,
                 customer_key=key,
                 points_per_unit=self._points_per_unit,
-                currency=self.program.currency,
+                currency=self._currency,
             )
             intents += settled
             outcomes += why
@@ -207,4 +233,4 @@ class CustomerEvaluator:
             intents += found
             outcomes += why
         intents.sort(key=_BY_TIME)
-        return CustomerResult(tuple(intents), level_state, tuple(outcomes), code)
+        return _new_result(tuple(intents), level_state, tuple(outcomes), code)

@@ -62,9 +62,16 @@ def refunds_by_order(refunds: Sequence[Refund], now: datetime) -> dict[str, list
 
 
 class OrderFacts:
-    """One order as the customer rules see it. Built by :class:`OrderReader`; read-only by convention."""
+    """One order as the customer rules see it. Built by :class:`OrderReader`; read-only by convention.
 
-    __slots__ = ("bases", "group", "id", "number", "order", "placed_at", "refunds", "spend", "status")
+    The order's own fields the rules read are copied here once, while the order is being read anyway:
+    a pydantic model's attribute costs more than a slot, and rules look at them several times.
+    """
+
+    __slots__ = (
+        "bases", "group", "id", "native_points", "number", "order", "placed_at", "refunds", "spend",
+        "status", "updated_at",
+    )  # fmt: skip
 
     order: Order
     id: str
@@ -72,7 +79,10 @@ class OrderFacts:
     number: str
     """The order number customers see (reasons name it)."""
     placed_at: datetime
+    updated_at: datetime
     status: OrderStatus
+    native_points: bool
+    """The shop awarded its own reward points on the order (``Order.native_reward_points``)."""
     spend: Decimal | None
     """Product subtotal after line discounts in programme currency; ``None`` when the order's currency
     is left out of rewards (then every other amount is ``None`` too)."""
@@ -95,7 +105,9 @@ class OrderFacts:
         self.id = order.external_id
         self.number = order.number
         self.placed_at = order.placed_at
+        self.updated_at = order.updated_at
         self.status = order.status
+        self.native_points = order.native_reward_points
         self.spend = spend
         self.bases = bases
         self.group = group
@@ -117,6 +129,16 @@ class OrderReader:
         self._exclusions: list[frozenset[str]] = [frozenset()]
         self._bases: list[tuple[int, bool]] = []
         """Per requested base: (index into ``_exclusions``, after discounts?)."""
+        self._plan: tuple[tuple[bool, bool], ...] = ()
+        """Per requested base: (over every product line?, after discounts?)."""
+        self._single = False
+        """Exactly one base is asked for, after discounts, over the lines not excluded."""
+
+    def _compile(self) -> None:
+        """Decide once (not per evaluation) how :meth:`read` computes the requested bases."""
+        excluded = self._exclusions[-1]
+        self._plan = tuple((i == 0, after) for i, after in self._bases)
+        self._single = len(self._plan) == 1 and self._plan[0] == (not excluded, True)
 
     def base_index(self, after_discounts: bool, exclude_skus: Collection[str] = ()) -> int:
         """Ask for one more subtotal per order; returns its index in :attr:`OrderFacts.bases`."""
@@ -124,6 +146,7 @@ class OrderReader:
         if skus not in self._exclusions:
             self._exclusions.append(skus)
         self._bases.append((self._exclusions.index(skus), after_discounts))
+        self._compile()
         return len(self._bases) - 1
 
     def convert(self, amount: Decimal, currency: str) -> Decimal | None:
@@ -149,16 +172,35 @@ class OrderReader:
             return [self._read_one(order, refunds, own_group, group_codes) for order in orders]
         rates, home, product = self._rates, self._program_currency, _PRODUCT
         excluded = self._exclusions[-1]
-        plan = tuple((i == 0, after) for i, after in self._bases)
+        # the usual programme asks for one base, after discounts and without the excluded SKUs
+        plan, single = self._plan, self._single
         excluded_currency = (None,) * len(plan)
-        facts = []
+        groups: dict[str | None, str | None] = {None: own_group}
+        new = object.__new__
+        facts: list[OrderFacts] = []
+        append = facts.append
         for order in orders:
+            fact = new(OrderFacts)
+            fact.order = order
+            fact.id = order_id = order.external_id
+            fact.number = order.number
+            fact.placed_at = order.placed_at
+            fact.updated_at = order.updated_at
+            fact.status = order.status
+            fact.native_points = order.native_reward_points
             group_id = order.group_id
-            group = own_group if group_id is None else group_codes.get(group_id, group_id)
-            order_refunds = refunds.get(order.external_id, ()) if refunds else ()
+            if group_id in groups:
+                fact.group = groups[group_id]
+            else:
+                fact.group = groups[group_id] = (
+                    own_group if group_id is None else group_codes.get(group_id, group_id)
+                )
+            fact.refunds = refunds.get(order_id, ()) if refunds else ()
+            append(fact)
             currency = order.currency
             if currency not in rates:
-                facts.append(OrderFacts(order, None, excluded_currency, group, order_refunds))
+                fact.spend = None
+                fact.bases = excluded_currency
                 continue
             gross = discount = kept = kept_discount = _ZERO
             for line in order.lines:
@@ -169,11 +211,23 @@ class OrderReader:
                     if excluded and line.sku not in excluded:
                         kept += row
                         kept_discount += off
+            rate = rates[currency]
+            after = gross - discount
+            if after < _ZERO:
+                after = _ZERO
+            spend = after if rate is None else quantize(after * rate, home)
+            fact.spend = spend
+            if single:
+                if excluded:
+                    value = kept - kept_discount
+                    if value < _ZERO:
+                        value = _ZERO
+                    fact.bases = (value if rate is None else quantize(value * rate, home),)
+                else:
+                    fact.bases = (spend,)
+                continue
             if not excluded:
                 kept, kept_discount = gross, discount
-            rate = rates[currency]
-            after = max(gross - discount, _ZERO)
-            spend = after if rate is None else quantize(after * rate, home)
             values = []
             for everything, after_discounts in plan:
                 if everything:
@@ -181,7 +235,7 @@ class OrderReader:
                 else:
                     value = max(kept - kept_discount if after_discounts else kept, _ZERO)
                 values.append(value if rate is None else quantize(value * rate, home))
-            facts.append(OrderFacts(order, spend, tuple(values), group, order_refunds))
+            fact.bases = tuple(values)
         return facts
 
     def _read_one(

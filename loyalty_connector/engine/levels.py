@@ -17,18 +17,21 @@ from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 from zoneinfo import ZoneInfo
 
-from ..domain import OrderStatus, quantize
+from ..domain import OrderStatus, minor_unit
 from ..program import Level, Levels, Program
 from .conditions import QUALIFYING, local_date
 from .facts import OrderFacts, OrderReader
-from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key
+from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key_prefix, new_intent, new_outcome
+from .slots import check_builder
 
 _DAY = timedelta(days=1)
+_NO_TIME = timedelta(0)
 _ZERO = Decimal(0)
+_ONE = Decimal(1)
 _CLOSED = OrderStatus.CLOSED
 _LEVEL_KIND = IntentKind.LEVEL
 _LEVEL = _LEVEL_KIND.value
@@ -50,6 +53,35 @@ class LevelState:
     downgrade_at: datetime | None
     """When the held level falls if nothing else happens (no new orders)."""
     reason: str
+
+
+class _StateBuilder:
+    """Builds a :class:`LevelState` with plain attribute writes (see :mod:`.slots`); same arguments."""
+
+    __slots__ = LevelState.__slots__
+
+    def __init__(
+        self,
+        level_id: str | None,
+        name: str | None,
+        customer_group: str | None,
+        since: datetime | None,
+        qualified_level_id: str | None,
+        downgrade_at: datetime | None,
+        reason: str,
+    ) -> None:
+        self.level_id = level_id
+        self.name = name
+        self.customer_group = customer_group
+        self.since = since
+        self.qualified_level_id = qualified_level_id
+        self.downgrade_at = downgrade_at
+        self.reason = reason
+        self.__class__ = LevelState  # type: ignore[assignment]
+
+
+check_builder(_StateBuilder, LevelState)
+_new_state: Callable[..., LevelState] = _StateBuilder  # type: ignore[assignment]
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,8 +114,35 @@ class LevelTimeline:
         """(qualified level index, spend in window, orders in window) at ``at``."""
         i = bisect_right(self.times, at) - 1
         if i < 0:
-            return -1, Decimal(0), 0
+            return -1, _ZERO, 0
         return self.qualified[i], self.spend[i], self.orders[i]
+
+
+class _TimelineBuilder:
+    """Builds a :class:`LevelTimeline` with plain attribute writes (see :mod:`.slots`); same arguments."""
+
+    __slots__ = LevelTimeline.__slots__
+
+    def __init__(
+        self,
+        times: tuple[datetime, ...],
+        qualified: tuple[int, ...],
+        spend: tuple[Decimal, ...],
+        orders: tuple[int, ...],
+        change_times: tuple[datetime, ...],
+        held: tuple[int, ...],
+    ) -> None:
+        self.times = times
+        self.qualified = qualified
+        self.spend = spend
+        self.orders = orders
+        self.change_times = change_times
+        self.held = held
+        self.__class__ = LevelTimeline  # type: ignore[assignment]
+
+
+check_builder(_TimelineBuilder, LevelTimeline)
+_new_timeline: Callable[..., LevelTimeline] = _TimelineBuilder  # type: ignore[assignment]
 
 
 class LevelRules:
@@ -93,6 +152,8 @@ class LevelRules:
         self.levels: tuple[Level, ...] = tuple(levels.levels)
         self._ids = (*(level.id for level in self.levels), "none")
         """Level ids by index; the last (index -1) is ``none``."""
+        self._names = (*(level.name for level in self.levels), "no level")
+        """Level names by index, as reasons say them; the last (index -1) is ``no level``."""
         self.statuses = QUALIFYING[levels.qualifying_status]
         """Order statuses that count toward levels."""
         self._currency = program.currency
@@ -109,6 +170,8 @@ class LevelRules:
             (i, level.min_spend, level.min_orders, timedelta(days=level.min_membership_days))
             for i, level in reversed(list(enumerate(self.levels)))
         )
+        self._memberships = tuple(timedelta(days=level.min_membership_days) for level in self.levels)
+        self._quant = Decimal(1).scaleb(-minor_unit(program.currency))
 
     def level(self, index: int) -> Level | None:
         return self.levels[index] if index >= 0 else None
@@ -134,14 +197,17 @@ class LevelRules:
         origin = created_at
         for fact in orders:
             spend = fact.spend
-            if spend is None or fact.status not in statuses:
+            if spend is None:
+                continue
+            status = fact.status
+            if status not in statuses:
                 continue
             placed = fact.placed_at
             if placed < origin:
                 origin = placed
             end = placed + window
             enter((placed, spend, 1))
-            if fact.refunds or fact.status is _CLOSED:
+            if fact.refunds or status is _CLOSED:
                 left, counting = self._reductions(fact, spend, end, others.append, reader)
                 leave((end, -left, -1 if counting else 0))
             else:
@@ -150,33 +216,38 @@ class LevelRules:
         events = entries + exits + others
         events.sort(key=_INSTANT)
 
-        # a level's membership criterion as the instant it is first met
+        # a level's membership criterion as the instant it is first met; the order count is
+        # compared first (the cheapest comparison, and the one that most often fails)
         criteria = [
-            (index, min_spend, min_orders, created_at + min_membership)
+            (index, min_orders, min_spend, created_at + min_membership)
             for index, min_spend, min_orders, min_membership in self._criteria
         ]
         times: list[datetime] = []
         qualified: list[int] = []
         spends: list[Decimal] = []
         counts: list[int] = []
+        add_time, add_level = times.append, qualified.append
+        add_spend, add_count = spends.append, counts.append
         spend, count = _ZERO, 0
-        last = len(events) - 1
-        for position, (at, d_spend, d_count) in enumerate(events):
+        # equal instants are summed before the level is decided: each event sees the next one's instant
+        following: list[datetime | None] = [event[0] for event in events]
+        following.append(None)
+        for (at, d_spend, d_count), next_at in zip(events, following[1:], strict=True):
             spend += d_spend
             count += d_count
-            if position < last and events[position + 1][0] == at:
+            if next_at == at:
                 continue
-            times.append(at)
-            spends.append(spend)
-            counts.append(count)
+            add_time(at)
+            add_spend(spend)
+            add_count(count)
             level = -1
-            for index, min_spend, min_orders, member_from in criteria:
-                if spend >= min_spend and count >= min_orders and at >= member_from:
+            for index, min_orders, min_spend, member_from in criteria:
+                if count >= min_orders and spend >= min_spend and at >= member_from:
                     level = index
                     break
-            qualified.append(level)
+            add_level(level)
         change_times, held = self._held(times, qualified)
-        return LevelTimeline(
+        return _new_timeline(
             tuple(times), tuple(qualified), tuple(spends), tuple(counts), tuple(change_times), tuple(held)
         )
 
@@ -205,7 +276,7 @@ class LevelRules:
                 counting = False
                 add((at, _ZERO, -1))
                 break
-        closed_at = fact.order.updated_at if fact.status is _CLOSED else None
+        closed_at = fact.updated_at if fact.status is _CLOSED else None
         if counting and closed_at is not None and closed_at < end:
             add((max(closed_at, placed), -left, -1))
             left, counting = _ZERO, False
@@ -229,6 +300,8 @@ class LevelRules:
                 previous = level
         grace = self._grace
         n = len(starts)
+        if n == 1:  # one run (most short histories): held from its start, unless it is "no level"
+            return ([starts[0]], levels) if levels[0] != -1 else ([], [])
         leaves = [at + grace for at in starts[1:]]
         # every instant where the held level can change, in order (an instant that is both a start
         # and a grace end is visited twice, harmlessly)
@@ -265,7 +338,8 @@ class LevelRules:
         """
         out: list[LedgerIntent] = []
         seen: dict[str, int] = {}
-        ids, zone = self._ids, self._zone
+        prefixes: dict[str, str] = {}
+        ids, zone, names = self._ids, self._zone, self._names
         previous = -1
         for at, index in zip(timeline.change_times, timeline.held, strict=True):
             if at > now:
@@ -276,17 +350,35 @@ class LevelRules:
             if count > 1:
                 record += f"#{count}"
             rule_id = to_id if index >= 0 else was_id
+            prefix = prefixes.get(rule_id)
+            if prefix is None:
+                prefix = prefixes[rule_id] = intent_key_prefix(rule_id, _LEVEL, source, customer_key)
+            _, spend, orders = timeline.figures_at(at)
+            figures = self._figures(spend, orders)
+            if index > previous:
+                reason = f"upgraded to {names[index]}: {figures}"
+            else:
+                reason = (
+                    f"moved down to {names[index]} after the {self._grace_days}-day grace period: {figures}"
+                )
             out.append(
-                LedgerIntent(
-                    intent_key(rule_id, _LEVEL, source, customer_key, record),
+                new_intent(
+                    prefix + record,
                     _LEVEL_KIND,
                     rule_id,
                     source,
                     customer_key,
                     record,
                     at,
-                    self._change_reason(timeline, at, previous, index),
-                    attributes=(("from", was_id), ("to", to_id)),
+                    reason,
+                    0,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    None,
+                    (("from", was_id), ("to", to_id)),
                 )
             )
             previous = index
@@ -294,17 +386,9 @@ class LevelRules:
 
     def _figures(self, spend: Decimal, orders: int) -> str:
         return (
-            f"{quantize(spend, self._currency):,} {self._currency} spend and {orders} orders "
-            f"in the last {self._window_days} days"
+            f"{spend.quantize(self._quant, rounding=ROUND_HALF_UP):,} {self._currency} spend and {orders} "
+            f"orders in the last {self._window_days} days"
         )
-
-    def _change_reason(self, timeline: LevelTimeline, at: datetime, was: int, to: int) -> str:
-        _, spend, orders = timeline.figures_at(at)
-        figures = self._figures(spend, orders)
-        name = self.levels[to].name if to >= 0 else "no level"
-        if to > was:
-            return f"upgraded to {name}: {figures}"
-        return f"moved down to {name} after the {self._grace_days}-day grace period: {figures}"
 
     def state(self, timeline: LevelTimeline, created_at: datetime, now: datetime) -> LevelState:
         """The level held at ``now``, since when, what the criteria give, and when it would fall."""
@@ -331,14 +415,11 @@ class LevelRules:
             )
         else:
             reason = f"{level.name}: {figures}"
-        return LevelState(
-            level_id=level.id if level is not None else None,
-            name=level.name if level is not None else None,
-            customer_group=level.customer_group if level is not None else None,
-            since=since,
-            qualified_level_id=self.levels[qualified].id if qualified >= 0 else None,
-            downgrade_at=downgrade_at,
-            reason=reason,
+        qualified_id = self.levels[qualified].id if qualified >= 0 else None
+        if level is None:
+            return _new_state(None, None, None, since, qualified_id, downgrade_at, reason)
+        return _new_state(
+            level.id, level.name, level.customer_group, since, qualified_id, downgrade_at, reason
         )
 
     def outcomes(
@@ -347,36 +428,35 @@ class LevelRules:
         """The held level (applied) and how close the next one is (not applied)."""
         out = []
         if state.level_id is not None:
-            out.append(RuleOutcome(state.level_id, True, state.reason, progress=Decimal(1)))
+            out.append(new_outcome(state.level_id, True, state.reason, _ONE))
         qualified, spend, orders = timeline.figures_at(now)
         if qualified + 1 >= len(self.levels):
             return out
         target = self.levels[qualified + 1]
+        min_spend, min_orders, min_days = target.min_spend, target.min_orders, target.min_membership_days
         missing: list[str] = []
         ratios: list[Decimal] = []
-        if target.min_spend > 0:
-            ratios.append(min(Decimal(1), max(Decimal(0), spend) / target.min_spend))
-            if spend < target.min_spend:
-                gap = quantize(target.min_spend - spend, self._currency)
+        if min_spend > 0:
+            ratios.append(min(_ONE, max(_ZERO, spend) / min_spend))
+            if spend < min_spend:
+                gap = (min_spend - spend).quantize(self._quant, rounding=ROUND_HALF_UP)
                 missing.append(f"spend {gap:,} {self._currency} more in the last {self._window_days} days")
-        if target.min_orders > 0:
-            ratios.append(min(Decimal(1), Decimal(orders) / target.min_orders))
-            if orders < target.min_orders:
-                more = target.min_orders - orders
+        if min_orders > 0:
+            ratios.append(min(_ONE, Decimal(orders) / min_orders))
+            if orders < min_orders:
+                more = min_orders - orders
                 missing.append(
                     f"place {more} more order{'s' if more != 1 else ''} in the last {self._window_days} days"
                 )
-        if target.min_membership_days > 0:
-            member = max(timedelta(0), now - created_at)
-            ratios.append(min(Decimal(1), Decimal(member // _DAY) / target.min_membership_days))
-            needed = timedelta(days=target.min_membership_days) - member
-            if needed > timedelta(0):
+        if min_days > 0:
+            member = max(_NO_TIME, now - created_at)
+            ratios.append(min(_ONE, Decimal(member // _DAY) / min_days))
+            needed = self._memberships[qualified + 1] - member
+            if needed > _NO_TIME:
                 days = -(-needed // _DAY)
                 missing.append(f"stay a member {days} more day{'s' if days != 1 else ''}")
         what = " and ".join(missing)
         keep = state.level_id == target.id
         reason = f"{what} to keep {target.name}" if keep else f"{what} for {target.name}"
-        out.append(
-            RuleOutcome(target.id, False, reason, progress=min(ratios, default=Decimal(0)), missing=what)
-        )
+        out.append(new_outcome(target.id, False, reason, min(ratios, default=_ZERO), what))
         return out

@@ -30,10 +30,10 @@ from decimal import ROUND_CEILING, ROUND_FLOOR, ROUND_HALF_UP, Decimal
 
 from ..domain import OrderStatus, Refund
 from ..program import EarnRule, Points, PointsBonus, Program
-from .account import REDEMPTION_RULE_ID, ReversalClaim, counted_at, settle_points
+from .account import REDEMPTION_RULE_ID, ReversalClaim, counted_at, new_claim, settle_points
 from .conditions import QUALIFYING
 from .facts import OrderFacts, OrderReader
-from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key_prefix
+from .results import IntentKind, LedgerIntent, RuleOutcome, intent_key_prefix, new_intent, new_outcome
 
 _ONE = Decimal(1)
 _ZERO = Decimal(0)
@@ -136,8 +136,11 @@ class PointsRules:
             )
             for b in points.bonuses
         )
-        self._multipliers = (*(level.points_multiplier for level in levels), _ONE)
-        """Per level index, the last for no level."""
+        self._multipliers = (
+            *(_ONE if level.points_multiplier == 1 else level.points_multiplier for level in levels),
+            _ONE,
+        )
+        """Per level index, the last for no level; a multiplier of 1 is :data:`_ONE` (not multiplied)."""
         self.expiry = None if points.expiry_days is None else timedelta(days=points.expiry_days)
         """How long points stay usable after they become available; ``None``: forever."""
         self.pending_days = max((rule.pending_days for rule in points.earn), default=0)
@@ -180,33 +183,47 @@ class PointsRules:
         base_index, tails, attributes, multipliers = earn.base, earn.tails, earn.attributes, self._multipliers
         prefix = intent_key_prefix(rule_id, _EARN, source, customer_key)
         grants, outcomes = out.grants, out.outcomes
+        grant_points, add_outcome = grants.append, outcomes.append
+        rate_is_one, floor = rate == 1, rounding == ROUND_FLOOR
+        barred: dict[str, bool] = {}
+        """Group code -> does the rule exclude it (one casefold per group, not per order)."""
         total = earning = 0
         for fact, level in zip(orders, [-1] * len(orders) if levels is None else levels, strict=True):
             if fact.spend is None:
                 continue
-            order, status = fact.order, fact.status
+            status = fact.status
             canceled = status is _CANCELED
             why = None
-            if order.native_reward_points:
+            if fact.native_points:
                 why = "the shop awarded its own reward points"
-            elif groups and (group := fact.group) is not None and group.casefold() in groups:
-                why = f"customer group {group!r} earns no points"
-            elif not canceled and status not in statuses:
+            elif groups and (group := fact.group) is not None:
+                excluded = barred.get(group)
+                if excluded is None:
+                    excluded = barred[group] = group.casefold() in groups
+                if excluded:
+                    why = f"customer group {group!r} earns no points"
+            if why is None and not canceled and status not in statuses:
                 why = f"it is {status.value}{earn.waiting}"
             if why is not None:
-                outcomes.append(RuleOutcome(rule_id, False, f"no points for order {fact.number}: {why}"))
+                add_outcome(new_outcome(rule_id, False, f"no points for order {fact.number}: {why}"))
                 continue
             base = fact.bases[base_index]
             if not base:
                 continue
-            points = int((base * rate * multipliers[level]).to_integral_value(rounding=rounding))
+            multiplier = multipliers[level]
+            if rate_is_one:
+                value = base if multiplier is _ONE else base * multiplier
+            else:
+                value = base * rate if multiplier is _ONE else base * rate * multiplier
+            # base, rate and multipliers are never negative, so flooring is int()'s truncation
+            points = int(value) if floor else int(value.to_integral_value(rounding=rounding))
             if points <= 0:
                 continue
             placed = fact.placed_at
             available = placed + pending
             record = "order:" + fact.id
             reason = f"{points} points for order {fact.number}: {base:,}{tails[level]}"
-            grant = LedgerIntent(
+            grant = new_intent(
                 prefix + record,
                 _EARN_KIND,
                 rule_id,
@@ -222,14 +239,14 @@ class PointsRules:
                 available,
                 None if expiry is None else available + expiry,
                 None,
-                (("base", str(base)), *attributes[level]),
+                (("base", str(base)),) + attributes[level],
             )
-            grants.append(grant)
+            grant_points(grant)
             total += points
             earning += 1
-            if fact.refunds or canceled or status is _CLOSED:
+            if canceled or fact.refunds or status is _CLOSED:
                 self._claims(grant, fact, base, fact.refunds, rule.reversal, earn.skus, out.claims)
-        outcomes.append(RuleOutcome(rule_id, total > 0, f"{total} points earned on {earning} orders"))
+        add_outcome(new_outcome(rule_id, total > 0, f"{total} points earned on {earning} orders"))
 
     def _bonus(
         self, bonus: _Bonus, source: str, customer_key: str, orders: Sequence[OrderFacts], out: PointsPlan
@@ -245,15 +262,14 @@ class PointsRules:
                 continue
             if bonus.first_only and first_taken:
                 break
-            order = fact.order
             canceled = fact.status is _CANCELED
             first_taken = first_taken or not canceled
             if value < rule.min_subtotal:
                 out.outcomes.append(
-                    RuleOutcome(
+                    new_outcome(
                         rule.id,
                         False,
-                        f"no bonus for order {order.number}: subtotal {value:,} {currency} is below "
+                        f"no bonus for order {fact.number}: subtotal {value:,} {currency} is below "
                         f"{rule.min_subtotal:,} {currency}",
                         progress=value / rule.min_subtotal,
                         missing=f"{rule.min_subtotal - value:,} {currency}",
@@ -262,17 +278,17 @@ class PointsRules:
                 continue
             if not canceled and fact.status not in bonus.statuses:
                 out.outcomes.append(
-                    RuleOutcome(
+                    new_outcome(
                         rule.id,
                         False,
-                        f"no bonus yet for order {order.number}: it is {fact.status.value}; the bonus is "
+                        f"no bonus yet for order {fact.number}: it is {fact.status.value}; the bonus is "
                         f"earned once it is {rule.qualifying_status.value}",
                     )
                 )
                 continue
             record = "order:" + fact.id
             placed = fact.placed_at
-            grant = LedgerIntent(
+            grant = new_intent(
                 prefix + record,
                 _BONUS_KIND,
                 rule.id,
@@ -280,14 +296,18 @@ class PointsRules:
                 customer_key,
                 record,
                 placed,
-                f"{rule.points} bonus points ({bonus.trigger}) for order {order.number}",
+                f"{rule.points} bonus points ({bonus.trigger}) for order {fact.number}",
                 rule.points,
-                available_at=placed,
-                expires_at=None if self.expiry is None else placed + self.expiry,
+                None,
+                None,
+                None,
+                placed,
+                None if self.expiry is None else placed + self.expiry,
             )
             out.grants.append(grant)
-            out.outcomes.append(RuleOutcome(rule.id, True, grant.reason, progress=_ONE))
-            self._claims(grant, fact, value, fact.refunds, rule.reversal, _NO_SKUS, out.claims)
+            out.outcomes.append(new_outcome(rule.id, True, grant.reason, _ONE))
+            if canceled or fact.refunds or fact.status is _CLOSED:
+                self._claims(grant, fact, value, fact.refunds, rule.reversal, _NO_SKUS, out.claims)
 
     def _refund_value(self, refund: Refund, skus: frozenset[str]) -> Decimal:
         """The refunded value that counts against a grant: lines of excluded SKUs do not."""
@@ -308,10 +328,9 @@ class PointsRules:
     ) -> None:
         """Claims on ``grant``: a share per refund (proportional); everything left on the refund that
         completes a full refund, or on closure or cancellation (record ``order:<id>``)."""
-        order = fact.order
         proportional = policy == "proportional"
         refunded = _ZERO
-        last = order.placed_at
+        last = fact.placed_at
         for refund in refunds:
             value = self._refund_value(refund, skus)
             if value <= 0:
@@ -321,15 +340,16 @@ class PointsRules:
             full = refunded >= base
             wanted = grant.points if full else int(value * grant.points / base)
             if full or (proportional and wanted > 0):
-                record = f"refund:{refund.external_id}" if proportional else f"order:{order.external_id}"
+                record = f"refund:{refund.external_id}" if proportional else f"order:{fact.id}"
                 what = "fully refunded" if full else f"{value:,} of {base:,} {self._currency} refunded"
-                reason = f"refund {refund.external_id} on order {order.number}: {what}"
-                claims.append(ReversalClaim(grant.rule_id, record, at, grant.key, wanted, full, reason))
+                reason = f"refund {refund.external_id} on order {fact.number}: {what}"
+                claims.append(new_claim(grant.rule_id, record, at, grant.key, wanted, full, reason))
             if full:
                 return
-        if order.status is _CANCELED or order.status is _CLOSED:
-            word = "canceled" if order.status is _CANCELED else "closed (fully refunded)"
-            at = max(order.updated_at, last)
-            record = f"order:{order.external_id}"
-            reason = f"order {order.number} {word}"
-            claims.append(ReversalClaim(grant.rule_id, record, at, grant.key, grant.points, True, reason))
+        status = fact.status
+        if status is _CANCELED or status is _CLOSED:
+            word = "canceled" if status is _CANCELED else "closed (fully refunded)"
+            at = max(fact.updated_at, last)
+            record = "order:" + fact.id
+            reason = f"order {fact.number} {word}"
+            claims.append(new_claim(grant.rule_id, record, at, grant.key, grant.points, True, reason))

@@ -14,14 +14,17 @@ __all__ = [
     "RuleOutcome",
     "intent_key",
     "intent_key_prefix",
+    "new_intent",
+    "new_outcome",
 ]
 
 import enum
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from .slots import slot_writers
+from .slots import check_builder, slot_writers
 
 
 class IntentKind(str, enum.Enum):
@@ -149,6 +152,54 @@ _INTENT_WRITERS = slot_writers(
 )
 
 
+class _IntentBuilder:
+    """Builds a :class:`LedgerIntent` with plain attribute writes (see :mod:`.slots`); same arguments."""
+
+    __slots__ = LedgerIntent.__slots__
+
+    def __init__(
+        self,
+        key: str,
+        kind: IntentKind,
+        rule_id: str,
+        source: str,
+        customer_key: str,
+        record: str,
+        effective_at: datetime,
+        reason: str,
+        points: int = 0,
+        amount: Decimal | None = None,
+        currency: str | None = None,
+        percent: Decimal | None = None,
+        available_at: datetime | None = None,
+        expires_at: datetime | None = None,
+        reverses: str | None = None,
+        attributes: tuple[tuple[str, str], ...] = (),
+    ) -> None:
+        self.key = key
+        self.kind = kind
+        self.rule_id = rule_id
+        self.source = source
+        self.customer_key = customer_key
+        self.record = record
+        self.effective_at = effective_at
+        self.reason = reason
+        self.points = points
+        self.amount = amount
+        self.currency = currency
+        self.percent = percent
+        self.available_at = available_at
+        self.expires_at = expires_at
+        self.reverses = reverses
+        self.attributes = attributes
+        self.__class__ = LedgerIntent  # type: ignore[assignment]
+
+
+check_builder(_IntentBuilder, LedgerIntent)
+new_intent: Callable[..., LedgerIntent] = _IntentBuilder  # type: ignore[assignment]
+"""``LedgerIntent(...)`` (same arguments) at about a third of the cost, for the engine's own results."""
+
+
 @dataclass(frozen=True, slots=True, init=False)
 class RuleOutcome:
     """Whether one rule applied to a cart or customer, why — or why not, and how close it came."""
@@ -178,6 +229,32 @@ class RuleOutcome:
 
 
 _OUTCOME_WRITERS = slot_writers(RuleOutcome, "rule_id applied reason progress missing")
+
+
+class _OutcomeBuilder:
+    """Builds a :class:`RuleOutcome` with plain attribute writes (see :mod:`.slots`); same arguments."""
+
+    __slots__ = RuleOutcome.__slots__
+
+    def __init__(
+        self,
+        rule_id: str,
+        applied: bool,
+        reason: str,
+        progress: Decimal | None = None,
+        missing: str | None = None,
+    ) -> None:
+        self.rule_id = rule_id
+        self.applied = applied
+        self.reason = reason
+        self.progress = progress
+        self.missing = missing
+        self.__class__ = RuleOutcome  # type: ignore[assignment]
+
+
+check_builder(_OutcomeBuilder, RuleOutcome)
+new_outcome: Callable[..., RuleOutcome] = _OutcomeBuilder  # type: ignore[assignment]
+"""``RuleOutcome(...)`` (same arguments) at about half the cost, for the engine's own results."""
 
 
 @dataclass(frozen=True, slots=True)

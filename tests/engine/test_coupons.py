@@ -194,3 +194,26 @@ def test_a_group_restricted_birthday_coupon_counts_the_shop_group_or_the_level_g
     assert len(coupons(evaluate(who, now, prog=prog, customer_group="loyalty gold"), "bday")) == 1
     as_member = evaluate(who, now, (order("o1", datetime(2026, 2, 1, tzinfo=UTC), "10.00"),), prog=prog)
     assert [c.percent for c in coupons(as_member, "bday")] == [Decimal(10)]
+
+
+@pytest.mark.parametrize(
+    "zone", ["Europe/Berlin", "Pacific/Kiritimati", "Pacific/Pago_Pago", "America/St_Johns", "UTC"]
+)
+def test_the_local_year_and_midnights_match_the_zone_around_every_new_year(zone: str) -> None:
+    from zoneinfo import ZoneInfo
+
+    from loyalty_connector.engine.coupons import CouponRules
+
+    prog = program().model_copy(update={"timezone": zone})
+    assert prog.coupons is not None
+    rules = CouponRules(prog, prog.coupons)
+    tz = ZoneInfo(zone)
+    for year in range(2023, 2028):
+        for start in (datetime(year, 12, 29, tzinfo=UTC), datetime(year, 6, 1, tzinfo=UTC)):
+            for hours in range(0, 24 * 5, 5):
+                moment = start + timedelta(hours=hours, minutes=17)
+                assert rules._local_year(moment) == moment.astimezone(tz).year
+        day = date(year, 3, 29)
+        expected = datetime(year, 3, 29, tzinfo=tz).astimezone(UTC)
+        assert rules._midnight(day) == expected
+        assert rules._midnight(day) == expected  # remembered

@@ -17,6 +17,8 @@ from loyalty_connector.engine.results import (
     RuleOutcome,
     intent_key,
     intent_key_prefix,
+    new_intent,
+    new_outcome,
 )
 
 AT = datetime(2026, 3, 2, 10, 0, tzinfo=timezone.utc)
@@ -81,3 +83,53 @@ def test_the_hand_written_constructor_takes_every_field_in_order_with_its_defaul
     assert [p.default for p in parameters] == [
         inspect.Parameter.empty if f.default is dataclasses.MISSING else f.default for f in fields
     ]
+
+
+def _builders() -> list[tuple[type, type]]:
+    from loyalty_connector.engine import account, cart, customer, levels, results
+
+    return [
+        (results._IntentBuilder, LedgerIntent),
+        (results._OutcomeBuilder, RuleOutcome),
+        (account._ClaimBuilder, account.ReversalClaim),
+        (cart._ResultBuilder, cart.CartResult),
+        (customer._ResultBuilder, customer.CustomerResult),
+        (levels._StateBuilder, levels.LevelState),
+        (levels._TimelineBuilder, levels.LevelTimeline),
+    ]
+
+
+@pytest.mark.parametrize(("builder", "cls"), _builders())
+def test_each_fast_builder_takes_the_fields_of_its_class_in_order(builder: type, cls: type) -> None:
+    parameters = list(inspect.signature(builder.__init__).parameters.values())[1:]
+    assert [p.name for p in parameters] == [f.name for f in dataclasses.fields(cls)]
+
+
+def test_an_intent_from_the_engine_builder_is_an_ordinary_frozen_ledger_intent() -> None:
+    fields = dataclasses.asdict(intent())
+    built = new_intent(**fields)
+    assert type(built) is LedgerIntent
+    assert built == intent()
+    assert hash(built) == hash(intent())
+    assert repr(built) == repr(intent())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        built.points = 3  # type: ignore[misc]
+    assert pickle.loads(pickle.dumps(built)) == built  # noqa: S301 (bytes this test just made)
+    assert dataclasses.replace(built, points=3) == intent(points=3)
+
+
+def test_an_outcome_from_the_engine_builder_is_an_ordinary_rule_outcome() -> None:
+    built = new_outcome("gift", False, "add 5.00 EUR", Decimal("0.5"), "5.00 EUR")
+    assert type(built) is RuleOutcome
+    assert built == RuleOutcome("gift", False, "add 5.00 EUR", Decimal("0.5"), "5.00 EUR")
+    assert new_outcome("gift", True, "given") == RuleOutcome("gift", True, "given")
+
+
+def test_a_builder_whose_slots_differ_from_its_class_is_refused_at_import() -> None:
+    from loyalty_connector.engine.slots import check_builder
+
+    class Wrong:
+        __slots__ = ("applied", "missing", "progress", "reason", "rule_id")
+
+    with pytest.raises(TypeError, match="slots and bases of RuleOutcome"):
+        check_builder(Wrong, RuleOutcome)

@@ -148,6 +148,8 @@ class DueCustomer:
 
     customer_key: str
     generation: int | None
+    orders: int = 0
+    """How many orders are stored under the key: what loading the customer's history costs."""
 
 
 @dataclass(frozen=True)
@@ -270,7 +272,8 @@ class Store(Protocol):
 
     # evaluation
     def due_customers(self, source: str, now: datetime, *, after: str, limit: int) -> list[DueCustomer]:
-        """Dirty customers and customers whose review is due, keys after ``after``, in key order."""
+        """Dirty customers and customers whose review is due, keys after ``after``, in key order,
+        each with the number of orders stored under its key (what loading its history costs)."""
         ...
 
     def histories(self, source: str, customer_keys: Collection[str]) -> dict[str, StoredHistory]: ...

@@ -16,23 +16,27 @@ from datetime import datetime
 
 from ..engine.results import LedgerIntent
 from . import CustomerEvaluation, DueCustomer
-from .rows import LEDGER_COLUMNS, chunks, ledger_row, ts, ts_or_none
+from .rows import LEDGER_COLUMNS, chunks, insert_rows, ledger_row, ts, ts_or_none
 
 
 def due_customers(
     conn: sqlite3.Connection, source: str, now: datetime, after: str, limit: int
 ) -> list[DueCustomer]:
-    """Dirty customers and those whose review is due by ``now``, keys after ``after``, in key order."""
+    """Dirty customers and those whose review is due by ``now``, keys after ``after``, in key order,
+    each with the number of orders stored under its key."""
     rows = conn.execute(
-        "SELECT customer_key, MAX(generation) FROM ("
-        " SELECT customer_key, generation FROM dirty_customers WHERE source = ? AND customer_key > ?"
-        " UNION ALL"
-        " SELECT customer_key, NULL FROM customer_reviews"
-        " WHERE source = ? AND customer_key > ? AND next_review_at <= ?"
-        ") GROUP BY customer_key ORDER BY customer_key LIMIT ?",
-        (source, after, source, after, ts(now), limit),
+        "SELECT due.customer_key, due.generation, (SELECT COUNT(*) FROM orders o"
+        " WHERE o.source = ? AND o.customer_key = due.customer_key) FROM ("
+        " SELECT customer_key, MAX(generation) AS generation FROM ("
+        "  SELECT customer_key, generation FROM dirty_customers WHERE source = ? AND customer_key > ?"
+        "  UNION ALL"
+        "  SELECT customer_key, NULL FROM customer_reviews"
+        "  WHERE source = ? AND customer_key > ? AND next_review_at <= ?"
+        " ) GROUP BY customer_key ORDER BY customer_key LIMIT ?"
+        ") AS due ORDER BY due.customer_key",
+        (source, source, after, source, after, ts(now), limit),
     ).fetchall()
-    return [DueCustomer(row[0], row[1]) for row in rows]
+    return [DueCustomer(row[0], row[1], row[2]) for row in rows]
 
 
 def referral_codes(conn: sqlite3.Connection, source: str, customer_keys: Sequence[str]) -> dict[str, str]:
@@ -71,12 +75,12 @@ def insert_intents(
     """Insert the intents whose key is new; return how many were."""
     if not intents:
         return 0
-    cursor = conn.executemany(
-        f"INSERT INTO ledger ({LEDGER_COLUMNS}) VALUES ({','.join('?' * 18)}) "  # noqa: S608
-        "ON CONFLICT (key) DO NOTHING",
+    return insert_rows(
+        conn,
+        f"INSERT INTO ledger ({LEDGER_COLUMNS})",
         [ledger_row(intent, at, run_id) for intent in intents],
+        "ON CONFLICT (key) DO NOTHING",
     )
-    return max(cursor.rowcount, 0)
 
 
 def write_evaluations(
@@ -89,21 +93,23 @@ def write_evaluations(
     """Everything one batch of evaluations changes; return the number of ledger entries added."""
     stamp = ts(at)
     added = insert_intents(conn, [i for e in evaluations for i in e.intents], at, run_id)
-    conn.executemany(
-        "INSERT INTO referral_codes (source, customer_key, code, code_key, created_at) "
-        "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, customer_key) DO UPDATE SET "
-        "code = excluded.code, code_key = excluded.code_key WHERE code_key != excluded.code_key",
+    insert_rows(
+        conn,
+        "INSERT INTO referral_codes (source, customer_key, code, code_key, created_at)",
         [
             (source, e.customer_key, e.referral_code, e.referral_code.strip().upper(), stamp)
             for e in evaluations
             if e.referral_code
         ],
+        "ON CONFLICT (source, customer_key) DO UPDATE SET "
+        "code = excluded.code, code_key = excluded.code_key WHERE code_key != excluded.code_key",
     )
-    conn.executemany(
-        "INSERT INTO customer_reviews (source, customer_key, evaluated_at, next_review_at) "
-        "VALUES (?, ?, ?, ?) ON CONFLICT (source, customer_key) DO UPDATE SET "
-        "evaluated_at = excluded.evaluated_at, next_review_at = excluded.next_review_at",
+    insert_rows(
+        conn,
+        "INSERT INTO customer_reviews (source, customer_key, evaluated_at, next_review_at)",
         [(source, e.customer_key, stamp, ts_or_none(e.next_review_at)) for e in evaluations],
+        "ON CONFLICT (source, customer_key) DO UPDATE SET "
+        "evaluated_at = excluded.evaluated_at, next_review_at = excluded.next_review_at",
     )
     conn.executemany(
         "DELETE FROM dirty_customers WHERE source = ? AND customer_key = ? AND generation = ?",

@@ -15,13 +15,13 @@ from __future__ import annotations
 __all__ = ["GUEST_PREFIX", "classify", "mark_dirty", "write_checkpoint", "write_page"]
 
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from ..adapter import Cursor, ReadRecord, Record, Stream
 from ..domain import Customer, Order, Refund
 from . import PageWrite, RecordCounts
-from .rows import TABLES, chunks, ts
+from .rows import TABLES, chunks, insert_rows, ts
 
 GUEST_PREFIX = "guest:"
 """Customer keys of guests (see :func:`loyalty_connector.domain.guest_key`): never evaluated."""
@@ -131,27 +131,32 @@ def _upsert(conn: sqlite3.Connection, source: str, stream: Stream, items: list[R
     table = TABLES[stream]
     columns = _COLUMNS[stream]
     updates = ", ".join(f"{c} = excluded.{c}" for c in columns[2:])
-    conn.executemany(
-        f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))}) "  # noqa: S608
+    insert_rows(
+        conn,
+        f"INSERT INTO {table} ({', '.join(columns)})",
+        [_row(source, item, at) for item in items],
         f"ON CONFLICT (source, external_id) DO UPDATE SET {updates} "
         f"WHERE excluded.changed_at > {table}.changed_at",
-        [_row(source, item, at) for item in items],
     )
 
 
 def _coupons(conn: sqlite3.Connection, source: str, orders: list[Order]) -> None:
-    conn.executemany(
-        "DELETE FROM order_coupons WHERE source = ? AND order_id = ?",
-        [(source, order.external_id) for order in orders],
-    )
-    conn.executemany(
-        "INSERT OR IGNORE INTO order_coupons (source, order_id, code_key) VALUES (?, ?, ?)",
-        [
-            (source, order.external_id, code.strip().upper())
-            for order in orders
-            for code in order.coupon_codes
-            if code.strip()
-        ],
+    for part in chunks([order.external_id for order in orders]):
+        conn.execute(
+            f"DELETE FROM order_coupons WHERE source = ? AND order_id IN ({','.join('?' * len(part))})",  # noqa: S608
+            (source, *part),
+        )
+    insert_rows(
+        conn,
+        "INSERT OR IGNORE INTO order_coupons (source, order_id, code_key)",
+        sorted(
+            {
+                (source, order.external_id, code.strip().upper())
+                for order in orders
+                for code in order.coupon_codes
+                if code.strip()
+            }
+        ),
     )
 
 
@@ -172,13 +177,25 @@ def _quarantine(conn: sqlite3.Connection, page: PageWrite, bad: list[ReadRecord]
     )  # fmt: skip
 
 
-def _resolve(conn: sqlite3.Connection, page: PageWrite, good: Iterable[ReadRecord], at: str) -> int:
+def _resolve(conn: sqlite3.Connection, page: PageWrite, good: Sequence[ReadRecord], at: str) -> int:
+    """Mark resolved the open quarantine entries of which a readable version (as new or newer) arrived."""
+    open_since: dict[str, str] = {}
+    for part in chunks([item.external_id for item in good]):
+        rows = conn.execute(
+            "SELECT external_id, changed_at FROM quarantine WHERE source = ? AND stream = ? "  # noqa: S608
+            f"AND resolved_at IS NULL AND external_id IN ({','.join('?' * len(part))})",
+            (page.source, page.stream.value, *part),
+        )
+        open_since.update(rows)
+    if not open_since:
+        return 0
     cursor = conn.executemany(
         "UPDATE quarantine SET resolved_at = ?, retry_requested_at = NULL "
         "WHERE source = ? AND stream = ? AND external_id = ? AND resolved_at IS NULL AND changed_at <= ?",
         [
             (at, page.source, page.stream.value, item.external_id, ts(item.position.changed_at))
             for item in good
+            if item.external_id in open_since
         ],
     )
     return max(cursor.rowcount, 0)
@@ -200,10 +217,12 @@ def _referrers(conn: sqlite3.Connection, source: str, keys: Sequence[str]) -> se
     found: set[str] = set()
     for part in chunks(keys):
         marks = ",".join("?" * len(part))
+        # CROSS JOIN keeps this join order: from the customers' orders (index only), not from every
+        # coupon ever used in the shop, which the planner would otherwise pick and which grows with history
         rows = conn.execute(
             "SELECT DISTINCT rc.customer_key FROM orders o "  # noqa: S608 - placeholders only
-            "JOIN order_coupons oc ON oc.source = o.source AND oc.order_id = o.external_id "
-            "JOIN referral_codes rc ON rc.source = oc.source AND rc.code_key = oc.code_key "
+            "CROSS JOIN order_coupons oc ON oc.source = o.source AND oc.order_id = o.external_id "
+            "CROSS JOIN referral_codes rc ON rc.source = oc.source AND rc.code_key = oc.code_key "
             f"WHERE o.source = ? AND o.customer_key IN ({marks})",
             (source, *part),
         )
@@ -214,11 +233,12 @@ def _referrers(conn: sqlite3.Connection, source: str, keys: Sequence[str]) -> se
 def mark_dirty(conn: sqlite3.Connection, source: str, keys: Collection[str], at: str) -> None:
     """Mark customers (and the referrers of any of them) for evaluation; guests are skipped."""
     everyone = set(keys) | _referrers(conn, source, sorted(keys))
-    conn.executemany(
-        "INSERT INTO dirty_customers (source, customer_key, generation, marked_at) VALUES (?, ?, 1, ?) "
+    insert_rows(
+        conn,
+        "INSERT INTO dirty_customers (source, customer_key, generation, marked_at)",
+        [(source, key, 1, at) for key in sorted(everyone) if not key.startswith(GUEST_PREFIX)],
         "ON CONFLICT (source, customer_key) DO UPDATE SET generation = dirty_customers.generation + 1, "
         "marked_at = excluded.marked_at",
-        [(source, key, at) for key in sorted(everyone) if not key.startswith(GUEST_PREFIX)],
     )
 
 
@@ -267,10 +287,11 @@ def write_page(conn: sqlite3.Connection, page: PageWrite) -> RecordCounts:
     if page.stream is Stream.ORDERS:
         _coupons(conn, page.source, [r for r in written if isinstance(r, Order)])
     if page.referral_codes:
-        conn.executemany(
-            "INSERT INTO referral_codes (source, customer_key, code, code_key, created_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+        insert_rows(
+            conn,
+            "INSERT INTO referral_codes (source, customer_key, code, code_key, created_at)",
             [(page.source, key, code, code.strip().upper(), at) for key, code in page.referral_codes.items()],
+            "ON CONFLICT DO NOTHING",
         )
     _quarantine(conn, page, plan.bad, at)
     good = [item for item in page.items if item.record is not None]

@@ -13,6 +13,7 @@ __all__ = [
     "TABLES",
     "chunks",
     "decode_record",
+    "insert_rows",
     "ledger_entry",
     "ledger_row",
     "parse_ts",
@@ -58,8 +59,32 @@ def chunks(items: Sequence[_T], size: int = 500) -> Iterator[Sequence[_T]]:
         yield items[start : start + size]
 
 
+MAX_PARAMETERS = 999
+"""SQLite's limit on bound parameters before 3.32 (32766 since); statements stay under the lower one."""
+
+
+def insert_rows(conn: sqlite3.Connection, head: str, rows: Sequence[Sequence[Any]], tail: str = "") -> int:
+    """``{head} VALUES (...), (...) {tail}`` for all ``rows`` in as few statements as the parameter
+    limit allows (one for a page, usually); returns the number of rows inserted or updated.
+
+    One statement instead of one per row: SQLite steps it once, and Python's ``sqlite3`` releases and
+    retakes the GIL once per step, which a sync reading its next page in another thread waits on.
+    """
+    if not rows:
+        return 0
+    width = len(rows[0])
+    group = "(" + ",".join("?" * width) + ")"
+    changed = 0
+    for part in chunks(rows, max(1, MAX_PARAMETERS // width)):
+        sql = f"{head} VALUES {','.join([group] * len(part))} {tail}"
+        changed += max(conn.execute(sql, [value for row in part for value in row]).rowcount, 0)
+    return changed
+
+
 def ts(value: datetime) -> str:
     """A timezone-aware instant as fixed-width ISO-8601 UTC text."""
+    if value.tzinfo is timezone.utc:  # what the domain models hold: no conversion needed
+        return value.isoformat(timespec="microseconds")
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("the store only takes timezone-aware timestamps")
     return value.astimezone(timezone.utc).isoformat(timespec="microseconds")
@@ -103,7 +128,7 @@ def ledger_row(intent: LedgerIntent, recorded_at: datetime, run_id: int | None) 
         ts_or_none(intent.available_at),
         ts_or_none(intent.expires_at),
         intent.reverses,
-        json.dumps(dict(intent.attributes), sort_keys=True),
+        json.dumps(dict(intent.attributes), sort_keys=True) if intent.attributes else "{}",
         intent.reason,
         ts(recorded_at),
         run_id,

@@ -29,19 +29,20 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from ..adapter import Cursor, ShopAdapter, Stream
+from ..adapter import Cursor, Page, ShopAdapter, Stream
 from ..program import Program
 from ..store import SYNC_SCOPE, PageWrite, RecordCounts, Store, Window
 from ..store.rows import ts
 from .cursor import window_scope
-from .evaluation import Evaluator, default_evaluator
+from .evaluation import DEFAULT_BATCH_ORDERS, Evaluator, default_evaluator
+from .readahead import ReadAhead, keyset_pages
 from .reports import BackfillReport, EvaluationReport, ProgressCallback, ProgressEvent
-from .runner import Stopped, SyncRunner, describe_failure, read_stream, record_end, utc_now
+from .runner import Stopped, SyncRunner, commit_page, describe_failure, page_reader, record_end, utc_now
 
 if TYPE_CHECKING:
     from ..http import RequestBudget
@@ -124,6 +125,7 @@ class Backfill:
         timer: Callable[[], float] = time.monotonic,
         on_progress: ProgressCallback | None = None,
         evaluation_batch: int = 200,
+        evaluation_orders: int = DEFAULT_BATCH_ORDERS,
         handover: bool = False,
     ) -> None:
         if workers < 1:
@@ -150,6 +152,7 @@ class Backfill:
         self.timer = timer
         self.on_progress = on_progress
         self.evaluation_batch = evaluation_batch
+        self.evaluation_orders = evaluation_orders
 
     def run(self) -> BackfillReport:
         """Read every window not finished yet, then evaluate; raise the first worker's error."""
@@ -183,6 +186,7 @@ class Backfill:
             clock=self.clock,
             timer=self.timer,
             evaluation_batch=self.evaluation_batch,
+            evaluation_orders=self.evaluation_orders,
         )
 
     def _run(self, adapters: list[ShopAdapter]) -> BackfillReport:
@@ -290,12 +294,7 @@ class Backfill:
 
         def work(runner: SyncRunner) -> None:
             try:
-                while not stop.is_set():
-                    try:
-                        task = todo.get_nowait()
-                    except queue.Empty:
-                        return
-                    self._read_window(runner, task, run_id, stop, tick)
+                self._read_windows(runner, todo, run_id, stop, tick)
             except Stopped:
                 return
             except BaseException as exc:
@@ -324,45 +323,65 @@ class Backfill:
             raise errors[0]
         return finished
 
-    def _read_window(
+    def _read_windows(
         self,
         runner: SyncRunner,
-        task: _Task,
+        todo: queue.SimpleQueue[_Task],
         run_id: int | None,
         stop: threading.Event,
         tick: Callable[[Stream, RecordCounts | None], None],
     ) -> None:
+        """Take windows from ``todo`` until none is left, reading each from its checkpoint.
+
+        The pages of this worker's windows, one window after the other, are read by one read-ahead
+        thread, so the first page of the next window is fetched while the last of the current one
+        is committed (most windows are a few pages long). Each window is recorded as finished once
+        its last page is committed; a window the reader took but whose pages were never committed
+        is not finished, and is read again by the next run.
+        """
         source = runner.source
-        scope = window_scope(self.backfill_id, task.window)
-        checkpoint = None if self.dry_run else self.store.checkpoint(source, task.stream, scope)
-        counts = read_stream(
-            self.store,
-            runner.adapter,
-            task.stream,
-            scope=scope,
-            start=checkpoint or Cursor.at(task.window.since),
-            page_size=runner.page_size,
-            until=task.window.until,
-            run_id=run_id,
-            clock=self.clock,
-            codes=runner.referral_codes,
-            on_page=lambda page: tick(task.stream, page),
-            dry_run=self.dry_run,
-            stop=stop,
-        )
-        if not self.dry_run:
-            self.store.finish_window(
-                source,
-                task.stream,
-                self.backfill_id,
-                task.window,
-                scope=scope,
-                records=counts.read,
-                at=self.clock(),
-                run_id=run_id,
-            )
-        logger.info(
-            "%s %s [%s, %s): %d records", source, task.stream.value,
-            task.window.since.isoformat(), task.window.until.isoformat(), counts.read,
-        )  # fmt: skip
-        tick(task.stream, None)
+
+        def windows() -> Iterator[tuple[_Task, str, Page | None]]:  # runs in the read-ahead thread
+            while not stop.is_set():
+                try:
+                    task = todo.get_nowait()
+                except queue.Empty:
+                    return
+                scope = window_scope(self.backfill_id, task.window)
+                checkpoint = None if self.dry_run else self.store.checkpoint(source, task.stream, scope)
+                fetch = page_reader(runner.adapter, task.stream, runner.page_size, task.window.until)
+                for page in keyset_pages(fetch, checkpoint or Cursor.at(task.window.since)):
+                    yield task, scope, page
+                yield task, scope, None  # the window's end
+
+        counts = RecordCounts()
+        with ReadAhead(windows, name=f"{source} backfill") as items:
+            for task, scope, page in items:
+                if stop.is_set():
+                    raise Stopped
+                if page is not None:
+                    added = commit_page(
+                        self.store, source, task.stream, page, scope=scope, run_id=run_id, clock=self.clock,
+                        codes=runner.referral_codes, dry_run=self.dry_run,
+                    )  # fmt: skip
+                    counts = counts + added
+                    if page.items:
+                        tick(task.stream, added)
+                    continue
+                if not self.dry_run:
+                    self.store.finish_window(
+                        source,
+                        task.stream,
+                        self.backfill_id,
+                        task.window,
+                        scope=scope,
+                        records=counts.read,
+                        at=self.clock(),
+                        run_id=run_id,
+                    )
+                logger.info(
+                    "%s %s [%s, %s): %d records", source, task.stream.value,
+                    task.window.since.isoformat(), task.window.until.isoformat(), counts.read,
+                )  # fmt: skip
+                tick(task.stream, None)
+                counts = RecordCounts()

@@ -15,7 +15,14 @@ birthday coupons) come from re-evaluating customers whose ``next_review_at`` has
 
 from __future__ import annotations
 
-__all__ = ["Evaluator", "default_evaluator", "evaluate_dirty", "next_review_at", "referral_code_for"]
+__all__ = [
+    "DEFAULT_BATCH_ORDERS",
+    "Evaluator",
+    "default_evaluator",
+    "evaluate_dirty",
+    "next_review_at",
+    "referral_code_for",
+]
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
@@ -27,10 +34,13 @@ from ..engine.coupons import birthday_in
 from ..engine.customer import CustomerEvaluator, CustomerResult, History, Referee
 from ..engine.referrals import referral_code
 from ..program import Program
-from ..store import CustomerEvaluation, Store, StoredHistory
+from ..store import CustomerEvaluation, DueCustomer, Store, StoredHistory
 from .reports import EvaluationReport
 
 logger = logging.getLogger(__name__)
+
+DEFAULT_BATCH_ORDERS = 2000
+"""Stored orders evaluated per batch at most (beyond a batch's first customer)."""
 
 GroupCodes = Mapping[str, str] | Callable[[], Mapping[str, str]]
 """Shop group id -> group code, or a function fetching it when first needed (one shop request)."""
@@ -120,6 +130,16 @@ def next_review_at(
     return min(moments, default=None)
 
 
+def _within(due: list[DueCustomer], orders: int) -> list[DueCustomer]:
+    """The first customers of ``due`` whose orders add up to at most ``orders`` (at least one)."""
+    total = 0
+    for n, mark in enumerate(due):
+        total += mark.orders
+        if total > orders and n > 0:
+            return due[:n]
+    return due
+
+
 def _history(stored: StoredHistory) -> History:
     return History(orders=stored.orders, refunds=stored.refunds, redemptions=stored.redemptions)
 
@@ -164,8 +184,14 @@ def evaluate_dirty(
     group_codes: GroupCodes | None = None,
     run_id: int | None = None,
     batch_size: int = 200,
+    batch_orders: int = DEFAULT_BATCH_ORDERS,
 ) -> EvaluationReport:
     """Evaluate every marked or due customer of ``source`` once, in key order, a batch at a time.
+
+    A batch holds at most ``batch_size`` customers and, past its first customer, at most
+    ``batch_orders`` stored orders, so the histories in memory at once do not grow with the size of
+    the shop's history (a Pareto shop has customers with thousands of orders) — only with its
+    largest single customer.
 
     Guests are never evaluated (their orders count as referees of whoever referred them); a key
     whose customer record has not arrived yet is unmarked, since that record's arrival marks it again.
@@ -175,7 +201,7 @@ def evaluate_dirty(
     report = EvaluationReport()
     after = ""
     while True:
-        due = store.due_customers(source, now, after=after, limit=batch_size)
+        due = _within(store.due_customers(source, now, after=after, limit=batch_size), batch_orders)
         if not due:
             return report
         after = due[-1].customer_key

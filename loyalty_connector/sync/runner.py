@@ -20,7 +20,9 @@ __all__ = [
     "STREAM_ORDER",
     "Stopped",
     "SyncRunner",
+    "commit_page",
     "describe_failure",
+    "page_reader",
     "read_stream",
     "record_end",
     "utc_now",
@@ -33,12 +35,13 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from ..adapter import Cursor, ReadRecord, ShopAdapter, Stream
+from ..adapter import Cursor, Page, ReadRecord, ShopAdapter, Stream
 from ..domain import Customer
 from ..program import Program
 from ..store import SYNC_SCOPE, PageWrite, RecordCounts, Store
 from .cursor import DEFAULT_LOOK_BACK, check_page, start_position
-from .evaluation import Evaluator, default_evaluator, evaluate_dirty, referral_code_for
+from .evaluation import DEFAULT_BATCH_ORDERS, Evaluator, default_evaluator, evaluate_dirty, referral_code_for
+from .readahead import ReadAhead, keyset_pages
 from .reports import EvaluationReport, ProgressCallback, ProgressEvent, SyncReport
 
 logger = logging.getLogger(__name__)
@@ -73,49 +76,88 @@ def read_stream(
 ) -> RecordCounts:
     """Read ``stream`` from ``start`` to its end (or ``until``), committing each page with its cursor.
 
+    The next page is fetched by a background thread while the current one is committed
+    (:class:`~.readahead.ReadAhead`); pages are only ever committed in order, each with the cursor
+    after it, so stopping or crashing at any point leaves only the pages fetched ahead (two at most)
+    to be read again.
+
     ``codes`` gives the referral codes of the customers in a page, stored with it so that orders
     using a code mark its owner for evaluation. With ``dry_run`` pages are read, checked and
     classified against the store, but nothing is written.
     """
-    source = adapter.source
-    position = start
+    if stop is not None and stop.is_set():
+        raise Stopped
+    fetch = page_reader(adapter, stream, page_size, until)
     total = RecordCounts()
-    while True:
-        if stop is not None and stop.is_set():
-            raise Stopped
+    with ReadAhead(lambda: keyset_pages(fetch, start), name=f"{adapter.source} {stream.value}") as pages:
+        for page in pages:
+            if stop is not None and stop.is_set():
+                raise Stopped
+            counts = commit_page(
+                store, adapter.source, stream, page, scope=scope, run_id=run_id, clock=clock, codes=codes,
+                dry_run=dry_run,
+            )  # fmt: skip
+            total = total + counts
+            if on_page is not None and page.items:
+                on_page(counts)
+    return total
+
+
+def page_reader(
+    adapter: ShopAdapter, stream: Stream, page_size: int, until: datetime | None
+) -> Callable[[Cursor], Page]:
+    """Reads the page of ``stream`` after a position and checks it (:func:`~.cursor.check_page`)."""
+    source = adapter.source
+
+    def fetch(position: Cursor) -> Page:
         page = adapter.read(stream, position, page_size, until=until)
         check_page(source, stream, position, page, limit=page_size, until=until)
-        last = page.last_position
-        if dry_run:
-            counts = store.classify(source, stream, page.items)
-        elif page.items:
-            counts = store.apply_page(
-                PageWrite(
-                    source=source,
-                    stream=stream,
-                    scope=scope,
-                    items=page.items,
-                    cursor=last,
-                    at=clock(),
-                    run_id=run_id,
-                    referral_codes=codes(page.items) if codes is not None else {},
-                )
-            )
-        else:
-            counts = RecordCounts()
-        total = total + counts
-        if on_page is not None and page.items:
-            on_page(counts)
-        if not page.has_more or last is None:
-            return total
-        position = last
+        return page
+
+    return fetch
+
+
+def commit_page(
+    store: Store,
+    source: str,
+    stream: Stream,
+    page: Page,
+    *,
+    scope: str,
+    run_id: int | None,
+    clock: Callable[[], datetime],
+    codes: Callable[[Sequence[ReadRecord]], Mapping[str, str]] | None,
+    dry_run: bool,
+) -> RecordCounts:
+    """Commit one checked page with the cursor after it (with ``dry_run``: only classify it)."""
+    if dry_run:
+        return store.classify(source, stream, page.items)
+    if not page.items:
+        return RecordCounts()
+    return store.apply_page(
+        PageWrite(
+            source=source,
+            stream=stream,
+            scope=scope,
+            items=page.items,
+            cursor=page.last_position,
+            at=clock(),
+            run_id=run_id,
+            referral_codes=codes(page.items) if codes is not None else {},
+        )
+    )
 
 
 def describe_failure(exc: BaseException) -> tuple[str, str]:
-    """The run status and one-line error recorded for a run that raised ``exc``."""
+    """The run status and one-line error recorded for a run that raised ``exc``.
+
+    The error is named by its nearest public class (an adapter's private ``_OAuthRefused`` is
+    recorded as the ``MagentoAuthenticationError`` it derives from).
+    """
     status = "failed" if isinstance(exc, Exception) else "interrupted"
+    name = next((c.__name__ for c in type(exc).__mro__ if not c.__name__.startswith("_")), "Exception")
     text = str(exc).strip().splitlines()
-    return status, f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return status, f"{name}: {text[0]}" if text else name
 
 
 def record_end(
@@ -153,7 +195,9 @@ class SyncRunner:
     ``evaluator`` defaults to the engine's customer evaluator for ``program``; ``referral_secret``
     (bytes, from the environment variable the programme names) is never stored. ``clock`` gives
     the current UTC time (evaluation's ``now`` and every stored timestamp); ``timer`` measures
-    durations. ``page_size`` defaults to the adapter's maximum.
+    durations. ``page_size`` defaults to the adapter's maximum. Customers are evaluated in batches
+    of at most ``evaluation_batch`` customers and (past a batch's first customer) ``evaluation_orders``
+    stored orders, which bounds evaluation's memory.
     """
 
     def __init__(
@@ -170,6 +214,7 @@ class SyncRunner:
         timer: Callable[[], float] = time.monotonic,
         on_progress: ProgressCallback | None = None,
         evaluation_batch: int = 200,
+        evaluation_orders: int = DEFAULT_BATCH_ORDERS,
     ) -> None:
         if look_back < timedelta(0):
             raise ValueError("look_back must not be negative")
@@ -186,6 +231,7 @@ class SyncRunner:
         self.timer = timer
         self.on_progress = on_progress
         self.evaluation_batch = evaluation_batch
+        self.evaluation_orders = evaluation_orders
 
     @property
     def source(self) -> str:
@@ -223,6 +269,7 @@ class SyncRunner:
             group_codes=self.group_codes,
             run_id=run_id,
             batch_size=self.evaluation_batch,
+            batch_orders=self.evaluation_orders,
         )
 
     def run(self, streams: Collection[Stream] | None = None) -> SyncReport:

@@ -6,8 +6,8 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 
 import pytest
+from sync_fakes import NOW, SECRET, SOURCE, FakeAdapter, FakeShop, FixedClock, program, snapshot
 
-from conftest import NOW, SECRET, SOURCE, FakeAdapter, FakeShop, FixedClock, program, snapshot
 from loyalty_connector.adapter import Cursor, Stream
 from loyalty_connector.errors import ConflictError, ShopUnavailableError
 from loyalty_connector.http import RequestBudget

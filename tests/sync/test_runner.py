@@ -7,8 +7,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-
-from conftest import (
+from sync_fakes import (
     NOW,
     SECRET,
     SOURCE,
@@ -23,6 +22,7 @@ from conftest import (
     refund,
     snapshot,
 )
+
 from loyalty_connector.adapter import Cursor, Stream
 from loyalty_connector.domain import OrderStatus
 from loyalty_connector.engine.results import IntentKind
@@ -30,6 +30,7 @@ from loyalty_connector.errors import ConflictError, PagingError
 from loyalty_connector.ledger import balance, history, pending, record_redemption
 from loyalty_connector.store import SYNC_SCOPE
 from loyalty_connector.sync import SyncRunner, retry_quarantined
+from loyalty_connector.sync.runner import describe_failure
 
 
 def runner(store, shop, clock, evaluator=None, **kwargs):
@@ -321,3 +322,12 @@ def test_the_referral_secret_is_never_written_to_the_store(store, shop, clock, e
     store.close()
     files = [Path(store.path), Path(store.path + "-wal")]
     assert all(SECRET not in path.read_bytes() for path in files if path.exists())
+
+
+def test_a_failure_is_recorded_under_its_nearest_public_class_name():
+    class _Refused(ConflictError):
+        pass
+
+    status, error = describe_failure(_Refused("the shop refused the token\nsecond line"))
+    assert (status, error) == ("failed", "ConflictError: the shop refused the token")
+    assert describe_failure(KeyboardInterrupt())[0] == "interrupted"

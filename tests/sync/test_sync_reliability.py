@@ -22,8 +22,8 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from sync_fakes import NOW, SECRET, FakeAdapter, FakeShop, FixedClock, program, snapshot
 
-from conftest import NOW, SECRET, FakeAdapter, FakeShop, FixedClock, program, snapshot
 from loyalty_connector.engine.customer import CustomerEvaluator
 from loyalty_connector.errors import ShopUnavailableError
 from loyalty_connector.store.sqlite import SqliteStore

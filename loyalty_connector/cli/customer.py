@@ -11,8 +11,8 @@ from typing import Any
 
 import click
 
-from ..adapter import Stream, create_adapter
-from ..domain import Customer, normalize_email
+from ..adapter import create_adapter
+from ..domain import normalize_email
 from ..engine.results import RuleOutcome
 from ..engine.tier_pricing import format_money
 from ..errors import ConfigurationError, ShopError
@@ -43,11 +43,7 @@ def find_customer(store: Store, names: Sequence[str], query: str) -> tuple[str, 
         if store.histories(source, [query])[query].customer is not None:
             found.append((source, query))
         elif email is not None:
-            found.extend(
-                (source, record.key)
-                for record in store.records(source, Stream.CUSTOMERS)
-                if isinstance(record, Customer) and record.email_normalized == email
-            )
+            found.extend((source, key) for key in store.customer_keys_by_email(source, email))
     if not found:
         raise ConfigurationError(
             f"no customer {query!r} in {', '.join(names) or 'the store'} (give the shop's customer id or "

@@ -254,6 +254,11 @@ class Store(Protocol):
         """Every stored record of a stream, by external id."""
         ...
 
+    def customer_keys_by_email(self, source: str, email: str) -> list[str]:
+        """Keys of the customers (with an account) of ``source`` whose e-mail is ``email``, compared
+        trimmed and lower-cased as the shops do; an index lookup, not a scan."""
+        ...
+
     # quarantine
     def quarantined(
         self, source: str | None = None, *, stream: Stream | None = None, include_resolved: bool = False

@@ -21,6 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..adapter import Cursor, ReadRecord, Record, Stream
+from ..domain import normalize_email
 from ..engine.results import IntentKind, LedgerIntent
 from ..errors import StoreError
 from ..ledger import LedgerEntry
@@ -285,6 +286,14 @@ class SqliteStore:
             for row in rows:
                 yield decode_record(stream, row["data"])
             after = rows[-1]["external_id"]
+
+    def customer_keys_by_email(self, source: str, email: str) -> list[str]:
+        with self._read("finding customers by e-mail") as conn:
+            rows = conn.execute(
+                "SELECT customer_key FROM customers WHERE source = ? AND email = ? ORDER BY customer_key",
+                (source, normalize_email(email)),
+            ).fetchall()
+        return [row["customer_key"] for row in rows]
 
     # quarantine
 

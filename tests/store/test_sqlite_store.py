@@ -211,6 +211,24 @@ def test_default_store_path_is_next_to_the_programme_file(tmp_path):
     )
 
 
+def test_customers_are_found_by_email_trimmed_and_case_insensitively_within_their_source(store):
+    shared = "Einkauf@Kontor.example"
+    store.apply_page(
+        page(
+            Stream.CUSTOMERS,
+            [
+                item(customer(1, email=shared)),
+                item(customer(2, email="einkauf@kontor.example ")),
+                item(customer(3)),
+            ],
+        )
+    )
+    assert store.customer_keys_by_email(SOURCE, "  EINKAUF@kontor.example") == ["1", "2"]
+    assert store.customer_keys_by_email(SOURCE, "buyer3@firma3.example") == ["3"]
+    assert store.customer_keys_by_email(SOURCE, "nobody@kontor.example") == []
+    assert store.customer_keys_by_email("another-shop", shared) == []
+
+
 def test_upsert_skips_records_whose_change_timestamp_is_unchanged_or_older(store):
     first = store.apply_page(page(Stream.ORDERS, [item(order(10, "1")), item(order(11, "2"))]))
     assert (first.inserted, first.updated, first.unchanged) == (2, 0, 0)

@@ -65,9 +65,10 @@ def _customer_view(
         source, key = find_customer(store, source_names(program, source_name, store), query)
         facts = load_customer_facts(store, source, key)
         assert facts is not None
+        stored = {g.external_id: g.code for g in store.customer_groups(source)}
     finally:
         store.close()
-    groups: dict[str, str] = {}
+    groups = stored
     config = program.sources.get(source)
     if config is not None and not offline:
         try:
@@ -77,7 +78,8 @@ def _customer_view(
             finally:
                 adapter.close()
         except (ShopError, ConfigurationError) as exc:
-            click.echo(f"warning: customer groups of {source} not read ({exc}); shown by shop id", err=True)
+            fallback = "as the last sync read them" if stored else "shown by shop id"
+            click.echo(f"warning: customer groups of {source} not read ({exc}); {fallback}", err=True)
     return explain_customer(program, facts, at_or_now(now), referral_secret=secret, group_codes=groups)
 
 

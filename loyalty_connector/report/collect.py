@@ -10,6 +10,7 @@ __all__ = ["Breakdown", "KpiReport", "TopCustomer", "collect_report"]
 
 import heapq
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -111,7 +112,8 @@ class _Slices:
             self.collectors[(dimension, key)] = collector
         collector.add(facts)
 
-    def result(self) -> tuple[Breakdown, ...]:
+    def result(self, group_names: Mapping[tuple[str, str], str]) -> tuple[Breakdown, ...]:
+        """The slices in report order; a group is labelled by its name where the store knows it."""
         levels = self.program.levels.levels if self.program.levels is not None else []
         rank = {level.id: n for n, level in enumerate(reversed(levels))}
         names = {level.id: level.name for level in levels}
@@ -126,8 +128,10 @@ class _Slices:
         for dim, key in sorted(self.collectors, key=sort_key):
             if dim == "level":
                 label = names.get(key, "no level")
-            elif dim == "group" and len(sources) == 1:
-                label = key.split("/", 1)[1]
+            elif dim == "group":
+                source, group = key.split("/", 1)
+                label = group_names.get((source, group), group)
+                label = label if len(sources) == 1 else f"{source}/{label}"
             else:
                 label = key
             out.append(Breakdown(dim, key, label, self.collectors[(dim, key)].result()))
@@ -149,6 +153,7 @@ def collect_report(
     with analytics.snapshot():
         levels = level_changes(analytics.ledger(until=until, source=source, kinds=[IntentKind.LEVEL]))
         answers = list(analytics.nps_answers(until=until))
+        group_names = analytics.group_names()
         latest = latest_answers(answers, until=until)
         overall = CustomerKpisCollector(period, program.currency, settings)
         guests = GuestKpisCollector(period, program.currency)
@@ -207,7 +212,7 @@ def collect_report(
         settings=settings,
         customers=overall.result(),
         guests=guests.result(),
-        breakdowns=slices.result(),
+        breakdowns=slices.result(group_names),
         registered_customers=registered,
         lifecycle=tuple((stage, stages[stage]) for stage in LifecycleStage),
         loyalty_types=tuple((kind, types[kind]) for kind in LoyaltyType),

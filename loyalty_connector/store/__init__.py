@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any, Protocol, runtime_checkable
 
 from ..adapter import Cursor, ReadRecord, Record, Stream
-from ..domain import Customer, Order, Refund
+from ..domain import Customer, CustomerGroup, Order, Refund
 from ..engine.results import IntentKind, LedgerIntent, Redemption
 from ..ledger import LedgerEntry
 from .applied import AppliedObject
@@ -319,6 +319,15 @@ class Store(Protocol):
 
     def points_totals(self, source: str, customer_key: str, at: datetime) -> tuple[int, int]:
         """(available, pending) points at ``at``."""
+        ...
+
+    # customer groups
+    def record_groups(self, source: str, groups: Sequence[CustomerGroup], *, at: datetime) -> None:
+        """Remember the shop's customer groups as just read (upserted; groups are never forgotten)."""
+        ...
+
+    def customer_groups(self, source: str) -> list[CustomerGroup]:
+        """The customer groups of ``source`` as last read from the shop, by shop id."""
         ...
 
     # plan / apply

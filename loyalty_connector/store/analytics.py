@@ -126,6 +126,13 @@ class Analytics:
         )
         return [row[0] for row in rows]
 
+    def group_names(self) -> dict[tuple[str, str], str]:
+        """(source, shop group id) -> the group's name (else its code), as the last sync read them."""
+        rows = self._rows(
+            "SELECT source, external_id, code, name FROM customer_groups", (), "reading customer groups"
+        )
+        return {(row[0], row[1]): row[3] or row[2] for row in rows}
+
     def histories(self, *, until: datetime, source: str | None = None) -> Iterator[CustomerOrders]:
         """Every customer key — registered with or without orders, and guests — in (source, key) order.
 

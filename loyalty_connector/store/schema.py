@@ -215,7 +215,21 @@ _V4_COVERING: tuple[str, ...] = (
     "CREATE INDEX orders_by_customer ON orders (source, customer_key, placed_at, external_id)",
 )
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2_APPLIED, _V3_NPS, _V4_COVERING)
+_V5_GROUPS: tuple[str, ...] = (
+    # The shop's customer groups as last read (each sync reads them to map group ids to codes):
+    # reports and `customer show --offline` name a group instead of showing its shop id. Rows are
+    # only upserted, never deleted, so a group removed from the shop keeps its name in old reports.
+    """CREATE TABLE customer_groups (
+        source TEXT NOT NULL,
+        external_id TEXT NOT NULL,
+        code TEXT NOT NULL,
+        name TEXT,
+        synced_at TEXT NOT NULL,
+        PRIMARY KEY (source, external_id)
+    )""",
+)
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (_V1, _V2_APPLIED, _V3_NPS, _V4_COVERING, _V5_GROUPS)
 """Migration ``n`` (1-based) brings a database from ``user_version`` ``n - 1`` to ``n``. Append only."""
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from ..adapter import Cursor, ReadRecord, Record, Stream
-from ..domain import normalize_email
+from ..domain import CustomerGroup, normalize_email
 from ..engine.results import IntentKind, LedgerIntent
 from ..errors import StoreError
 from ..ledger import LedgerEntry
@@ -397,6 +397,26 @@ class SqliteStore:
         return int(row[0]), int(row[1])
 
     # plan / apply
+
+    def record_groups(self, source: str, groups: Sequence[CustomerGroup], *, at: datetime) -> None:
+        with self._write("recording customer groups") as conn:
+            conn.executemany(
+                "INSERT INTO customer_groups (source, external_id, code, name, synced_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (source, external_id) DO UPDATE SET "
+                "code = excluded.code, name = excluded.name, synced_at = excluded.synced_at",
+                [(source, g.external_id, g.code, g.name, ts(at)) for g in groups],
+            )
+
+    def customer_groups(self, source: str) -> list[CustomerGroup]:
+        with self._read("reading customer groups") as conn:
+            rows = conn.execute(
+                "SELECT external_id, code, name FROM customer_groups WHERE source = ? ORDER BY external_id",
+                (source,),
+            ).fetchall()
+        return [
+            CustomerGroup(source=source, external_id=row["external_id"], code=row["code"], name=row["name"])
+            for row in rows
+        ]
 
     def applied_objects(self, source: str, *, kinds: Collection[str] | None = None) -> list[AppliedObject]:
         with self._read("reading applied objects") as conn:

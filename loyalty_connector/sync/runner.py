@@ -254,8 +254,11 @@ class SyncRunner:
         return codes
 
     def group_codes(self) -> dict[str, str]:
-        """Shop group id -> group code, read from the shop."""
-        return {group.external_id: group.code for group in self.adapter.read_groups()}
+        """Shop group id -> group code, read from the shop (and remembered in the store, so reports
+        can name groups without asking the shop)."""
+        groups = self.adapter.read_groups()
+        self.store.record_groups(self.source, groups, at=self.clock())
+        return {group.external_id: group.code for group in groups}
 
     def evaluate(self, now: datetime, run_id: int | None) -> EvaluationReport:
         """Evaluate every marked or due customer of this source."""

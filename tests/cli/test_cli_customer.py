@@ -6,8 +6,8 @@ import json
 from collections import Counter
 
 import pytest
+from cli_kit import Setup
 
-from conftest import Setup
 from loyalty_connector.store import open_store
 
 NOW = "2026-11-20T12:00:00Z"

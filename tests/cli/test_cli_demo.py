@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 
 import pytest
+from cli_kit import EXAMPLE
 from click.testing import CliRunner
 
-from conftest import EXAMPLE
 from loyalty_connector.cli import main
 from loyalty_connector.demo import sample_program, sample_program_text
 from loyalty_connector.program import load_program

@@ -7,7 +7,8 @@ import io
 import json
 from pathlib import Path
 
-from conftest import Setup
+from cli_kit import Setup
+
 from loyalty_connector.ledger import EXPORT_FIELDS
 from loyalty_connector.store import open_store
 

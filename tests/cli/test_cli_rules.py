@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cli_kit import EXAMPLE
 from click.testing import CliRunner
 
-from conftest import EXAMPLE
 from loyalty_connector.cli import main
 
 

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_kit import SECRET, write_programme
 from click.testing import CliRunner
 
-from conftest import SECRET, write_programme
 from loyalty_connector.cli import main
 
 

@@ -8,7 +8,8 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 
-from conftest import SINCE, Setup
+from cli_kit import SINCE, Setup
+
 from loyalty_connector.cli import EXIT_QUARANTINED
 from loyalty_connector.store import open_store
 

@@ -13,7 +13,16 @@ from pathlib import Path
 import pytest
 
 from loyalty_connector.adapter import Cursor, ReadRecord, Stream
-from loyalty_connector.domain import Customer, LineKind, Money, Order, OrderLine, OrderStatus, Refund
+from loyalty_connector.domain import (
+    Customer,
+    CustomerGroup,
+    LineKind,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Refund,
+)
 from loyalty_connector.engine.customer import CustomerEvaluator
 from loyalty_connector.engine.referrals import referral_code
 from loyalty_connector.kpi import Period
@@ -211,6 +220,25 @@ def test_json_carries_the_nps_under_nps_and_money_as_exact_strings(report: KpiRe
     }
     march = next(c for c in data["cohorts"] if c["month"] == "2025-03")
     assert march["retention"][2] == "0.5"
+
+
+def test_group_rows_are_labelled_by_the_names_the_last_sync_stored(tmp_path: Path) -> None:
+    path = build_store(tmp_path / "loyalty.db")
+    store = open_store(path)
+    try:
+        moved = customer(1, day(2024, 6, 1)).model_copy(
+            update={"group_id": "4", "updated_at": day(2025, 1, 1)}
+        )
+        item = ReadRecord(Cursor(moved.updated_at, 1), moved.external_id, moved)
+        store.apply_page(PageWrite("shop", Stream.CUSTOMERS, SYNC_SCOPE, [item], None, NOW))
+        group = CustomerGroup(source="shop", external_id="4", code="wholesale", name="Wholesale")
+        store.record_groups("shop", [group], at=NOW)
+    finally:
+        store.close()
+    with open_analytics(path) as analytics:
+        named = collect_report(analytics, PROGRAM, PERIOD, now=NOW)
+    groups = {b.key: b.label for b in named.breakdowns if b.dimension == "group"}
+    assert groups == {"shop/4": "Wholesale", "shop/none": "none"}
 
 
 def test_csv_has_one_tidy_row_per_figure(report: KpiReport) -> None:

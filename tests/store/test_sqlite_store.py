@@ -13,7 +13,16 @@ from decimal import Decimal
 import pytest
 
 from loyalty_connector.adapter import Cursor, ReadRecord, Stream
-from loyalty_connector.domain import Customer, LineKind, Money, Order, OrderLine, OrderStatus, Refund
+from loyalty_connector.domain import (
+    Customer,
+    CustomerGroup,
+    LineKind,
+    Money,
+    Order,
+    OrderLine,
+    OrderStatus,
+    Refund,
+)
 from loyalty_connector.engine.results import IntentKind, LedgerIntent
 from loyalty_connector.errors import ConflictError, StoreError
 from loyalty_connector.store import (
@@ -209,6 +218,22 @@ def test_default_store_path_is_next_to_the_programme_file(tmp_path):
     assert (
         default_store_path(tmp_path / "conf" / "loyalty.yaml") == (tmp_path / "conf" / "loyalty.db").resolve()
     )
+
+
+def test_customer_groups_are_upserted_per_source_and_never_forgotten(store):
+    first = [
+        CustomerGroup(source=SOURCE, external_id="1", code="General"),
+        CustomerGroup(source=SOURCE, external_id="4", code="wholesale", name="Wholesale"),
+    ]
+    store.record_groups(SOURCE, first, at=T0)
+    store.record_groups(
+        SOURCE, [CustomerGroup(source=SOURCE, external_id="4", code="wholesale", name="Großhandel")], at=T0
+    )
+    assert store.customer_groups(SOURCE) == [
+        first[0],
+        CustomerGroup(source=SOURCE, external_id="4", code="wholesale", name="Großhandel"),
+    ]
+    assert store.customer_groups("another-shop") == []
 
 
 def test_customers_are_found_by_email_trimmed_and_case_insensitively_within_their_source(store):

@@ -61,6 +61,7 @@ def test_first_sync_stores_every_record_and_checkpoints_the_last_position(store,
     assert stored(store, Stream.ORDERS) == shop.records(Stream.ORDERS)
     assert store.checkpoint(SOURCE, Stream.ORDERS, SYNC_SCOPE) == Cursor(T0 + timedelta(hours=3), 103)
     assert store.checkpoint(SOURCE, Stream.REFUNDS, SYNC_SCOPE) is None
+    assert store.customer_groups(SOURCE) == list(shop.groups), "the groups read for evaluation are kept"
     [run] = store.runs(SOURCE)
     assert (run.kind, run.status, run.counts["ledger_entries_added"]) == ("sync", "ok", 3)
     assert store.lock_of(SOURCE) is None

@@ -22,13 +22,29 @@ A third-party adapter's contract test can be a few lines::
         def touch(self, shop, stream, external_id):
             shop.touch(stream, external_id)
 
+Pinning a mapping while making it faster: :func:`fingerprint` hashes what mapping every sample and a
+seeded sandbox gives, and :func:`seeded_corruptions` damages real payloads reproducibly (a key deleted,
+nulled, or given the wrong type, at any depth) so that the quarantine reasons can be pinned as well.
+
 This module imports pytest; it is for test code only, never imported by the library at run time.
 """
 
 from __future__ import annotations
 
-__all__ = ["AdapterContract", "read_all"]
+__all__ = [
+    "AdapterContract",
+    "corrupt_payload",
+    "fingerprint",
+    "payload_paths",
+    "read_all",
+    "seeded_corruptions",
+]
 
+import copy
+import hashlib
+import json
+import random
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from datetime import timezone
 from typing import Any
 
@@ -64,6 +80,68 @@ def read_all(
         if not page.has_more:
             return items
     raise AssertionError(f"{stream.value}: did not finish reading")
+
+
+def fingerprint(results: Any) -> str:
+    """sha256 of ``results`` as canonical JSON (keys sorted, anything else as ``str``): one constant a
+    test can pin, so that a mapping rewritten for speed provably gives what it gave before."""
+    text = json.dumps(results, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def payload_paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    """Every key path in a JSON payload (dict keys and list indices), parents before children."""
+    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+    for key, child in items:
+        yield (*prefix, key)
+        yield from payload_paths(child, (*prefix, key))
+
+
+def corrupt_payload(payload: Any, path: tuple[Any, ...], broken: Any) -> Any:
+    """A deep copy of ``payload`` with the value at ``path`` replaced by ``broken`` (removed when
+    ``broken`` is the string ``"delete"``); the original is left untouched."""
+    damaged = copy.deepcopy(payload)
+    holder = damaged
+    for key in path[:-1]:
+        holder = holder[key]
+    if broken == "delete":
+        if isinstance(holder, dict):
+            del holder[path[-1]]
+        else:
+            holder.pop(path[-1])
+    else:
+        holder[path[-1]] = copy.deepcopy(broken)
+    return damaged
+
+
+def seeded_corruptions(
+    payloads: Mapping[str, Sequence[Any]],
+    *,
+    read_keys: Collection[Any],
+    broken: Sequence[Any],
+    seed: int = 5,
+    rows: int = 40,
+    per_row: tuple[int, int] = (20, 5),
+) -> Iterator[tuple[str, tuple[Any, ...], Any, Any]]:
+    """``(stream, path, broken value, damaged payload)`` for a reproducible sample of corruptions.
+
+    Per stream the first four payloads and ``rows`` more drawn at random; per payload up to
+    ``per_row[0]`` paths whose last key the mapping reads (``read_keys``, or any list index) and up to
+    ``per_row[1]`` paths anywhere, each given a value drawn from ``broken``. The same arguments
+    always give the same sequence.
+    """
+    rng = random.Random(seed)
+    for stream, found in payloads.items():
+        chosen = list(found[:4]) + rng.sample(list(found[4:]), rows)
+        for row in chosen:
+            every = list(payload_paths(row))
+            read = [path for path in every if path[-1] in read_keys or isinstance(path[-1], int)]
+            wanted, anywhere = per_row
+            for path in rng.sample(read, min(len(read), wanted)) + rng.sample(
+                every, min(len(every), anywhere)
+            ):
+                value = rng.choice(broken)
+                yield stream, path, value, corrupt_payload(row, path, value)
 
 
 class AdapterContract:

@@ -11,11 +11,8 @@ to be right (a failing assertion shows the new fingerprint).
 
 from __future__ import annotations
 
-import copy
-import hashlib
 import json
-import random
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -23,7 +20,7 @@ from typing import Any
 import pytest
 
 from loyalty_connector.adapter import Stream
-from loyalty_connector.testing import read_all
+from loyalty_connector.testing import fingerprint, read_all, seeded_corruptions
 from loyalty_connector_shopware.adapter import ShopwareAdapter
 from loyalty_connector_shopware.auth import ClientCredentialsGrant
 from loyalty_connector_shopware.client import ShopwareClient
@@ -132,34 +129,6 @@ def outcome(stream: str, payload: Any) -> Any:
         return [type(exc).__name__, str(exc)]
 
 
-def fingerprint(results: list[Any]) -> str:
-    text = json.dumps(results, sort_keys=True, default=str, separators=(",", ":"))
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
-def paths(value: Any, prefix: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
-    """Every key path in a payload (dict keys and list indices), parents before children."""
-    items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
-    for key, child in items:
-        yield (*prefix, key)
-        yield from paths(child, (*prefix, key))
-
-
-def corrupt(payload: Any, path: tuple[Any, ...], broken: Any) -> Any:
-    damaged = copy.deepcopy(payload)
-    holder = damaged
-    for key in path[:-1]:
-        holder = holder[key]
-    if broken == "delete":
-        if isinstance(holder, dict):
-            del holder[path[-1]]
-        else:
-            holder.pop(path[-1])
-    else:
-        holder[path[-1]] = copy.deepcopy(broken)
-    return damaged
-
-
 def test_samples_and_a_seeded_sandbox_map_to_the_recorded_fingerprint(payloads) -> None:
     results = [[stream, outcome(stream, row)] for stream, rows in payloads.items() for row in rows]
     assert sum(1 for _, result in results if isinstance(result[1], dict)) >= 3000
@@ -167,18 +136,10 @@ def test_samples_and_a_seeded_sandbox_map_to_the_recorded_fingerprint(payloads) 
 
 
 def test_corrupted_payloads_fail_or_map_exactly_as_recorded(payloads) -> None:
-    rng = random.Random(5)
-    results = []
-    for stream, rows in payloads.items():
-        chosen = rows[:4] + rng.sample(rows[4:], 40)
-        for row in chosen:
-            every = list(paths(row))
-            read = [path for path in every if path[-1] in READ_KEYS or isinstance(path[-1], int)]
-            for path in rng.sample(read, min(len(read), 20)) + rng.sample(every, min(len(every), 5)):
-                broken = rng.choice(BROKEN)
-                results.append(
-                    [stream, repr(path), repr(broken), outcome(stream, corrupt(row, path, broken))]
-                )
+    results = [
+        [stream, repr(path), repr(broken), outcome(stream, damaged)]
+        for stream, path, broken, damaged in seeded_corruptions(payloads, read_keys=READ_KEYS, broken=BROKEN)
+    ]
     failures = sum(1 for *_, result in results if not isinstance(result[1], dict))
     assert failures > 200
     assert fingerprint(results) == CORRUPTED_FINGERPRINT

@@ -79,6 +79,17 @@ _new = object.__new__
 _set = object.__setattr__
 
 
+def _filled(cls: type[_Model], fields: dict[str, Any], fields_set: set[str]) -> _Model:
+    """An instance of ``cls`` holding ``fields`` (every field, in declaration order) as pydantic's
+    own construction leaves it, with no validation: the one place that knows that layout."""
+    model = _new(cls)
+    _set(model, "__dict__", fields)
+    _set(model, "__pydantic_fields_set__", fields_set)
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
+    return model
+
+
 class _Record(BaseModel):
     """Base of the frozen domain models: adds :meth:`trusted`, construction without validation."""
 
@@ -111,12 +122,7 @@ class _Record(BaseModel):
             missing = sorted(cls._required - values.keys())
             unknown = sorted(values.keys() - defaults.keys())
             raise TypeError(f"{cls.__name__}.trusted: missing {missing}, unknown {unknown}")
-        model = _new(cls)
-        _set(model, "__dict__", fields)
-        _set(model, "__pydantic_fields_set__", set(values))
-        _set(model, "__pydantic_extra__", None)
-        _set(model, "__pydantic_private__", None)
-        return model
+        return _filled(cls, fields, set(values))
 
 
 class Money(_Record):
@@ -163,16 +169,8 @@ class Money(_Record):
             return cls(amount=amount, currency=currency)
         if not amount and not amount.is_signed() and cls is Money:
             return _ZEROS[currency]  # 0.00 whatever the zero's exponent (-0 keeps its sign)
-        money = _new(cls)
-        _set(
-            money,
-            "__dict__",
-            {"amount": amount.quantize(quant, rounding=ROUND_HALF_UP), "currency": currency},
-        )
-        _set(money, "__pydantic_fields_set__", {"amount", "currency"})
-        _set(money, "__pydantic_extra__", None)
-        _set(money, "__pydantic_private__", None)
-        return money
+        fields = {"amount": amount.quantize(quant, rounding=ROUND_HALF_UP), "currency": currency}
+        return _filled(cls, fields, {"amount", "currency"})
 
     @classmethod
     def of(cls, amount: Decimal | int | str, currency: str) -> Money:

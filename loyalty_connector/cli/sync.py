@@ -18,7 +18,8 @@ import click
 from ..adapter import ShopAdapter, create_adapter
 from ..errors import ConfigurationError, LoyaltyConnectorError
 from ..http import RequestBudget
-from ..program import SourceConfig
+from ..program import Program, SourceConfig
+from ..store import Store
 from ..sync import DEFAULT_LOOK_BACK, DEFAULT_WINDOW, Backfill, SyncRunner
 from .common import (
     INSTANT,
@@ -48,6 +49,17 @@ def _budget(config: SourceConfig, rate: float | None) -> RequestBudget | None:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
         raise ConfigurationError("settings.rate_limit must be a positive number of requests per second")
     return RequestBudget(rate=float(value), burst=max(1, int(value)))
+
+
+def _prepare(
+    context: Context, source_name: str | None
+) -> tuple[Program, list[tuple[str, SourceConfig]], bytes | None, Store]:
+    """What ``sync`` and ``backfill`` need before reading: the programme, the sources to read, the
+    referral secret and the store (opened last, so a bad programme or secret creates no store)."""
+    program = context.program()
+    chosen = enabled_sources(program, source_name)
+    secret = referral_secret(program)
+    return program, chosen, secret, context.open_store()
 
 
 def _report_rows(reports: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -137,10 +149,7 @@ def sync(
     Exit 3 when records were quarantined.
     """
     with errors():
-        program = context.program()
-        chosen = enabled_sources(program, source_name)
-        secret = referral_secret(program)
-        store = context.open_store()
+        program, chosen, secret, store = _prepare(context, source_name)
     reports, failures = [], []
     with errors(), closing(store):
         for name, config in chosen:
@@ -231,10 +240,7 @@ def backfill(
             f"--since {since.isoformat()} is not before {end.isoformat()}", param_hint="--since"
         )
     with errors():
-        program = context.program()
-        chosen = enabled_sources(program, source_name)
-        secret = referral_secret(program)
-        store = context.open_store()
+        program, chosen, secret, store = _prepare(context, source_name)
     reports, failures = [], []
     with errors(), closing(store):
         for name, config in chosen:

@@ -151,8 +151,8 @@ def commit_page(
 def describe_failure(exc: BaseException) -> tuple[str, str]:
     """The run status and one-line error recorded for a run that raised ``exc``.
 
-    The error is named by its nearest public class (an adapter's private ``_OAuthRefused`` is
-    recorded as the ``MagentoAuthenticationError`` it derives from).
+    The error is named by its nearest public class: an adapter's private subclass is recorded under
+    the public error it derives from, a name the operator can look up.
     """
     status = "failed" if isinstance(exc, Exception) else "interrupted"
     name = next((c.__name__ for c in type(exc).__mro__ if not c.__name__.startswith("_")), "Exception")

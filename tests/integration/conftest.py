@@ -178,12 +178,17 @@ class ShopKit:
     def __post_init__(self) -> None:
         self.now = self.shop_time() + EVALUATION_DELAY
 
-    # what every kit provides
     def shop_time(self) -> datetime:
-        raise NotImplementedError
+        """The sandbox's own clock (both sandboxes keep one, so changes get shop-side timestamps)."""
+        moment: datetime = self.shop.now()
+        return moment
 
     def source_config(self, **settings: Any) -> SourceConfig:
-        raise NotImplementedError
+        """The sandbox's ready ``sources`` entry, with ``settings`` laid over its own."""
+        described = self.shop.describe()["source"]
+        return SourceConfig(**{**described, "settings": {**described["settings"], **settings}})
+
+    # what every kit provides
 
     def adapter(
         self,
@@ -363,14 +368,6 @@ class MagentoKit(ShopKit):
     @property
     def magento(self) -> Any:
         return self.shop
-
-    def shop_time(self) -> datetime:
-        moment: datetime = self.magento.now()
-        return moment
-
-    def source_config(self, **settings: Any) -> SourceConfig:
-        described = self.shop.describe()["source"]
-        return SourceConfig(**{**described, "settings": {**described["settings"], **settings}})
 
     def adapter(
         self,

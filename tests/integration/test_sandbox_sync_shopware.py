@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any
 from loyalty_connector.adapter import Record, ShopAdapter, Stream
 from loyalty_connector.domain import Order, OrderStatus, Refund
 from loyalty_connector.http import RequestBudget, RetryPolicy
-from loyalty_connector.program import SourceConfig
 from loyalty_connector.sandbox_server import SandboxRequest
 from loyalty_connector.store import Store, open_store
 from loyalty_connector.testing import read_all
@@ -48,14 +47,6 @@ class ShopwareKit(shared.ShopKit):
     @property
     def shopware(self) -> Any:
         return self.shop
-
-    def shop_time(self) -> datetime:
-        moment: datetime = self.shopware.now()
-        return moment
-
-    def source_config(self, **settings: Any) -> SourceConfig:
-        described = self.shop.describe()["source"]
-        return SourceConfig(**{**described, "settings": {**described["settings"], **settings}})
 
     def adapter(
         self,

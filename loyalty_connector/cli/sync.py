@@ -20,7 +20,7 @@ from ..errors import ConfigurationError, LoyaltyConnectorError
 from ..http import RequestBudget
 from ..program import Program, SourceConfig
 from ..store import Store
-from ..sync import DEFAULT_LOOK_BACK, DEFAULT_WINDOW, Backfill, SyncRunner
+from ..sync import DEFAULT_LOOK_BACK, DEFAULT_WINDOW, DEFAULT_WORKERS, Backfill, SyncRunner
 from .common import (
     INSTANT,
     Context,
@@ -187,10 +187,10 @@ def sync(
 @click.option(
     "--workers",
     type=click.IntRange(1, 32),
-    default=1,
+    default=DEFAULT_WORKERS,
     show_default=True,
     envvar="LOYALTY_CONNECTOR_WORKERS",
-    help="Windows read in parallel (they share one request budget).",
+    help="Windows read in parallel (they share one request budget); 1 sends one request at a time.",
 )
 @click.option(
     "--window",

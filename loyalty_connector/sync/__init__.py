@@ -13,6 +13,7 @@ from __future__ import annotations
 __all__ = [
     "DEFAULT_LOOK_BACK",
     "DEFAULT_WINDOW",
+    "DEFAULT_WORKERS",
     "AdapterFactory",
     "Backfill",
     "BackfillReport",
@@ -27,7 +28,7 @@ __all__ = [
     "retry_quarantined",
 ]
 
-from .backfill import DEFAULT_WINDOW, AdapterFactory, Backfill, plan_windows
+from .backfill import DEFAULT_WINDOW, DEFAULT_WORKERS, AdapterFactory, Backfill, plan_windows
 from .cursor import DEFAULT_LOOK_BACK, retry_quarantined
 from .evaluation import Evaluator, evaluate_dirty
 from .reports import BackfillReport, EvaluationReport, ProgressCallback, ProgressEvent, SyncReport

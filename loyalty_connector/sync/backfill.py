@@ -14,20 +14,23 @@ sync (keyset pages, each committed with its cursor) under its own checkpoint, fr
 as finished; a backfill's state is that list, so a crashed backfill reruns only the gaps, and a
 half-done window resumes from its checkpoint.
 
-With ``workers=N`` windows are read by N threads, each with its own adapter (built by the factory
-with the shared :class:`~loyalty_connector.http.RequestBudget`, so together they stay within the
-shop's rate limit) and its own store connection. Customers are evaluated once, after every window
-is read: evaluating after each window would reward partial histories (windows follow change
-timestamps, not order dates) and make the ledger depend on how windows happened to interleave.
+With ``workers=N`` windows are read by N reader threads, each with its own adapter (built by the
+factory with the shared :class:`~loyalty_connector.http.RequestBudget`, so together they stay within
+the shop's rate limit), while the calling thread commits every page. The default is
+:data:`DEFAULT_WORKERS` (two): a keyset page can only be asked for once the page before it has
+arrived, so a single reader leaves the shop idle while each answer is parsed, mapped and committed;
+a second reader's request is served meanwhile. ``workers=1`` reads strictly one request at a time.
+Customers are evaluated once, after every window is read: evaluating after each window would
+reward partial histories (windows follow change timestamps, not order dates) and make the ledger
+depend on how windows happened to interleave.
 """
 
 from __future__ import annotations
 
-__all__ = ["DEFAULT_WINDOW", "AdapterFactory", "Backfill", "gaps", "plan_windows"]
+__all__ = ["DEFAULT_WINDOW", "DEFAULT_WORKERS", "AdapterFactory", "Backfill", "gaps", "plan_windows"]
 
 import logging
 import queue
-import threading
 import time
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
@@ -42,7 +45,7 @@ from .cursor import window_scope
 from .evaluation import DEFAULT_BATCH_ORDERS, Evaluator, default_evaluator
 from .readahead import ReadAhead, keyset_pages
 from .reports import BackfillReport, EvaluationReport, ProgressCallback, ProgressEvent
-from .runner import Stopped, SyncRunner, commit_page, describe_failure, page_reader, record_end, utc_now
+from .runner import SyncRunner, commit_page, describe_failure, page_reader, record_end, utc_now
 
 if TYPE_CHECKING:
     from ..http import RequestBudget
@@ -50,6 +53,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 DEFAULT_WINDOW = timedelta(days=30)
+DEFAULT_WORKERS = 2
+"""Windows read at once by default: enough to keep the shop busy while we parse, map and commit;
+more only adds concurrent requests (raise it for a shop that serves them in parallel and allows it)."""
 
 AdapterFactory = Callable[["RequestBudget | None"], ShopAdapter]
 """Builds one connected adapter for one worker, drawing on the shared request budget."""
@@ -112,7 +118,7 @@ class Backfill:
         since: datetime,
         until: datetime,
         window: timedelta = DEFAULT_WINDOW,
-        workers: int = 1,
+        workers: int = DEFAULT_WORKERS,
         budget: RequestBudget | None = None,
         dry_run: bool = False,
         evaluator: Evaluator | None = None,
@@ -267,82 +273,69 @@ class Backfill:
         run_id: int | None,
         began: float,
     ) -> int:
+        """Read every task's window: one reader thread per worker, every commit in this thread.
+
+        Workers take windows from one queue, each with its own adapter, and read their windows'
+        pages ahead (:class:`~.readahead.ReadAhead`), so the first page of a worker's next window
+        is fetched while the last of its current one is committed. This thread commits every page
+        in the order it arrived — a window's pages in order, windows of different workers
+        interleaved — and records a window as finished once its last page is committed. A window a
+        reader took but whose pages were never committed is not finished, and is read again by the
+        next run. The first error of any reader stops them all and reaches the caller.
+        """
         todo: queue.SimpleQueue[_Task] = queue.SimpleQueue()
         for task in tasks:
             todo.put(task)
-        stop = threading.Event()
-        guard = threading.Lock()
-        errors: list[BaseException] = []
+        source = runners[0].source
+        codes = runners[0].referral_codes
+        in_window: dict[str, RecordCounts] = {}
         finished = 0
 
-        def tick(stream: Stream, page: RecordCounts | None) -> None:
-            nonlocal finished
-            with guard:
+        def tick(stream: Stream) -> None:
+            if self.on_progress is not None:
+                elapsed = self.timer() - began
+                records = sum(c.read for c in counts.values())
+                rate = records / elapsed if elapsed > 0 else 0.0
+                self.on_progress(
+                    ProgressEvent(source, "read", stream, records, rate, finished, len(tasks), elapsed)
+                )
+
+        readers = [self._windows(runner, todo) for runner in runners]
+        with ReadAhead(*readers, name=f"{source} backfill") as items:
+            for task, scope, page in items:
                 if page is not None:
-                    counts[stream] = counts.get(stream, RecordCounts()) + page
-                else:
-                    finished += 1
-                if self.on_progress is not None:
-                    elapsed = self.timer() - began
-                    records = sum(c.read for c in counts.values())
-                    rate = records / elapsed if elapsed > 0 else 0.0
-                    self.on_progress(
-                        ProgressEvent(
-                            runners[0].source, "read", stream, records, rate, finished, len(tasks), elapsed
-                        )
-                    )
-
-        def work(runner: SyncRunner) -> None:
-            try:
-                self._read_windows(runner, todo, run_id, stop, tick)
-            except Stopped:
-                return
-            except BaseException as exc:
-                with guard:
-                    errors.append(exc)
-                stop.set()
-
-        if len(runners) == 1:
-            work(runners[0])
-        else:
-            threads = [
-                threading.Thread(target=work, args=(runner,), name=f"backfill-{n}", daemon=True)
-                for n, runner in enumerate(runners)
-            ]
-            for thread in threads:
-                thread.start()
-            try:
-                for thread in threads:
-                    thread.join()
-            except BaseException:  # Ctrl-C reaches only this thread: let the workers finish their page
-                stop.set()
-                for thread in threads:
-                    thread.join()
-                raise
-        if errors:
-            raise errors[0]
+                    added = commit_page(
+                        self.store, source, task.stream, page, scope=scope, run_id=run_id, clock=self.clock,
+                        codes=codes, dry_run=self.dry_run,
+                    )  # fmt: skip
+                    in_window[scope] = in_window.get(scope, RecordCounts()) + added
+                    if page.items:
+                        counts[task.stream] = counts.get(task.stream, RecordCounts()) + added
+                        tick(task.stream)
+                    continue
+                read = in_window.pop(scope, RecordCounts()).read
+                if not self.dry_run:
+                    self.store.finish_window(
+                        source, task.stream, self.backfill_id, task.window, scope=scope, records=read,
+                        at=self.clock(), run_id=run_id,
+                    )  # fmt: skip
+                logger.info(
+                    "%s %s [%s, %s): %d records", source, task.stream.value,
+                    task.window.since.isoformat(), task.window.until.isoformat(), read,
+                )  # fmt: skip
+                finished += 1
+                tick(task.stream)
         return finished
 
-    def _read_windows(
-        self,
-        runner: SyncRunner,
-        todo: queue.SimpleQueue[_Task],
-        run_id: int | None,
-        stop: threading.Event,
-        tick: Callable[[Stream, RecordCounts | None], None],
-    ) -> None:
-        """Take windows from ``todo`` until none is left, reading each from its checkpoint.
-
-        The pages of this worker's windows, one window after the other, are read by one read-ahead
-        thread, so the first page of the next window is fetched while the last of the current one
-        is committed (most windows are a few pages long). Each window is recorded as finished once
-        its last page is committed; a window the reader took but whose pages were never committed
-        is not finished, and is read again by the next run.
-        """
+    def _windows(
+        self, runner: SyncRunner, todo: queue.SimpleQueue[_Task]
+    ) -> Callable[[], Iterator[tuple[_Task, str, Page | None]]]:
+        """One worker's reading: windows taken from ``todo`` until none is left, each read from its
+        checkpoint, then ``None`` for the window's end. Runs in that worker's reader thread."""
         source = runner.source
 
-        def windows() -> Iterator[tuple[_Task, str, Page | None]]:  # runs in the read-ahead thread
-            while not stop.is_set():
+        def windows() -> Iterator[tuple[_Task, str, Page | None]]:
+            while True:
                 try:
                     task = todo.get_nowait()
                 except queue.Empty:
@@ -354,34 +347,4 @@ class Backfill:
                     yield task, scope, page
                 yield task, scope, None  # the window's end
 
-        counts = RecordCounts()
-        with ReadAhead(windows, name=f"{source} backfill") as items:
-            for task, scope, page in items:
-                if stop.is_set():
-                    raise Stopped
-                if page is not None:
-                    added = commit_page(
-                        self.store, source, task.stream, page, scope=scope, run_id=run_id, clock=self.clock,
-                        codes=runner.referral_codes, dry_run=self.dry_run,
-                    )  # fmt: skip
-                    counts = counts + added
-                    if page.items:
-                        tick(task.stream, added)
-                    continue
-                if not self.dry_run:
-                    self.store.finish_window(
-                        source,
-                        task.stream,
-                        self.backfill_id,
-                        task.window,
-                        scope=scope,
-                        records=counts.read,
-                        at=self.clock(),
-                        run_id=run_id,
-                    )
-                logger.info(
-                    "%s %s [%s, %s): %d records", source, task.stream.value,
-                    task.window.since.isoformat(), task.window.until.isoformat(), counts.read,
-                )  # fmt: skip
-                tick(task.stream, None)
-                counts = RecordCounts()
+        return windows

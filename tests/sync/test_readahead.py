@@ -110,6 +110,43 @@ def test_an_interrupt_in_the_caller_stops_the_reader():
     assert not reader_threads()
 
 
+def test_several_producers_each_deliver_every_item_in_their_own_order():
+    first, second = Pages(total=9), Pages(total=5)
+    with ReadAhead(
+        lambda: (("a", page) for page in keyset_pages(first, position(0))),
+        lambda: (("b", page) for page in keyset_pages(second, position(0))),
+        name="windows",
+    ) as items:
+        got: dict[str, list[str]] = {"a": [], "b": []}
+        for producer, page in items:
+            got[producer].extend(item.external_id for item in page.items)
+    assert got == {"a": [str(n) for n in range(1, 10)], "b": [str(n) for n in range(1, 6)]}
+    assert first.threads == {"read-ahead windows 1"}
+    assert second.threads == {"read-ahead windows 2"}
+    assert not reader_threads()
+
+
+def test_the_first_producer_error_stops_every_reader_and_reaches_the_caller():
+    failing, endless = Pages(total=10, fail_at=4), Pages(total=10**6)
+
+    def consume() -> None:
+        with ReadAhead(
+            lambda: keyset_pages(failing, position(0)), lambda: keyset_pages(endless, position(0))
+        ) as pages:
+            for _page in pages:
+                pass
+
+    with pytest.raises(PagingError, match="out of order"):
+        consume()
+    assert not reader_threads(), "the healthy reader is stopped too"
+    assert len(endless.asked) < 10**6 // 2
+
+
+def test_at_least_one_producer_is_needed():
+    with pytest.raises(ValueError, match="at least one producer"):
+        ReadAhead()
+
+
 class FailingStore(SqliteStore):
     """Fails the ``fail_at``-th page commit once, after the pages before it committed."""
 

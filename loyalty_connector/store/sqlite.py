@@ -48,6 +48,11 @@ from .schema import migrate
 
 logger = logging.getLogger(__name__)
 
+WAL_CHECKPOINT_PAGES = 8000
+"""WAL pages (4 KiB each) after which a commit checkpoints the WAL into the database file."""
+WAL_SIZE_LIMIT = 64 * 1024 * 1024
+"""Bytes the WAL file is truncated to after a checkpoint, when it grew past them."""
+
 
 class SqliteStore:
     """The :class:`~loyalty_connector.store.Store` on a SQLite file (created and migrated on open)."""
@@ -86,6 +91,13 @@ class SqliteStore:
             conn.execute(f"PRAGMA busy_timeout = {int(self._busy_timeout * 1000)}")
             conn.execute("PRAGMA foreign_keys = ON")
             conn.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoint the WAL every ~32 MB instead of SQLite's 4 MB: a checkpoint syncs the file,
+            # and a page of orders dirties index pages all over a large store, so with 4 MB a
+            # 100,000-order backfill checkpointed every few pages and spent most of each commit
+            # there (commits 2-2.5x cheaper at that size). Durability is unchanged; the WAL file
+            # is cut back to 64 MB after a checkpoint.
+            conn.execute(f"PRAGMA wal_autocheckpoint = {WAL_CHECKPOINT_PAGES}")
+            conn.execute(f"PRAGMA journal_size_limit = {WAL_SIZE_LIMIT}")
         with self._guard:
             self._connections.append(conn)
         self._local.conn = conn

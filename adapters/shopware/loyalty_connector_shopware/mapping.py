@@ -119,7 +119,7 @@ def parse_timestamp(value: Any, *, field: str = "timestamp") -> datetime:
 def money_decimal(value: Any, *, field: str = "amount") -> Decimal:
     """A JSON number (float, int, Decimal or numeric string) as an exact ``Decimal``."""
     kind = type(value)
-    if kind is float:  # the usual case first: what the client's json.loads gives
+    if kind is float:  # the usual case first: what the client's JSON decoding gives (Shopware stores floats)
         result = Decimal(repr(value))
         if result.is_finite():
             return result

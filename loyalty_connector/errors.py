@@ -18,7 +18,8 @@ never carries a secret (tokens, client secrets, Authorization headers)::
     │       └── ShopUnavailableError  connection error, timeout, 5xx, truncated body
     ├── MappingError                  a shop payload the mapping cannot read (goes to quarantine)
     ├── StoreError                    the state database failed (disk full, corrupt, locked too long)
-    └── ConflictError                 another run holds the lock, or the shop changed under us
+    ├── ConflictError                 another run holds the lock, or the shop changed under us
+    └── StoppedError                  the caller called the work off (Ctrl-C, another worker failed)
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ __all__ = [
     "ShopError",
     "ShopRequestError",
     "ShopUnavailableError",
+    "StoppedError",
     "StoreError",
     "TransientShopError",
 ]
@@ -168,3 +170,11 @@ class StoreError(LoyaltyConnectorError):
 
 class ConflictError(LoyaltyConnectorError):
     """Another run holds the lock for this source, or the shop's state changed under an operation."""
+
+
+class StoppedError(LoyaltyConnectorError):
+    """The work was called off by its caller while it waited (see :mod:`loyalty_connector.interrupt`).
+
+    Raised inside a reader thread whose reading was stopped — by Ctrl-C, or because another worker
+    failed — so it stops waiting to retry; the caller already knows why it stopped. Nothing to fix.
+    """

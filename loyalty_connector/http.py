@@ -56,6 +56,7 @@ from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from loyalty_connector.errors import AuthenticationError, ConfigurationError, RateLimitedError, ShopError
+from loyalty_connector.interrupt import pause
 from loyalty_connector.ratelimit import (
     DEFAULT_ERROR_TABLE,
     Action,
@@ -87,7 +88,6 @@ _DESCRIPTIONS = {
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _LONG_QUERY = 120
 _LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry")
-
 
 
 def decode_json(body: bytes | str) -> Any:
@@ -190,7 +190,9 @@ class HttpClient:
 
     Thread-safe for concurrent requests: workers may share one client, or several clients may
     share one :class:`RequestBudget`. ``sleep``, ``now`` (UTC wall clock, for HTTP-date
-    ``Retry-After``) and ``rng`` (jitter) are injectable so tests never really wait.
+    ``Retry-After``) and ``rng`` (jitter) are injectable so tests never really wait. The default
+    ``sleep`` is :func:`~loyalty_connector.interrupt.pause`: a back-off in a reader thread whose
+    reading is called off (Ctrl-C) ends at once instead of running out.
     """
 
     def __init__(
@@ -206,7 +208,7 @@ class HttpClient:
         wait_parser: Callable[[requests.Response], float | None] | None = None,
         error_table: ErrorTable | None = None,
         default_headers: Mapping[str, str] | None = None,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = pause,
         session: requests.Session | None = None,
         user_agent: str = _USER_AGENT,
         pool_maxsize: int = 8,

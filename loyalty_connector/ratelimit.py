@@ -42,6 +42,7 @@ from loyalty_connector.errors import (
     ShopRequestError,
     ShopUnavailableError,
 )
+from loyalty_connector.interrupt import pause
 
 _SECONDS = re.compile(r"\d+(?:\.\d+)?")
 _EPSILON = 1e-9
@@ -227,7 +228,7 @@ class RequestBudget:
         burst: int = 1,
         *,
         clock: Callable[[], float] = time.monotonic,
-        sleep: Callable[[float], None] = time.sleep,
+        sleep: Callable[[float], None] = pause,
     ) -> None:
         if not rate > 0 or math.isinf(rate):
             raise ValueError("RequestBudget.rate must be a positive number of requests per second")

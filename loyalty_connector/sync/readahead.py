@@ -35,6 +35,7 @@ from types import TracebackType
 from typing import Generic, TypeVar
 
 from ..adapter import Cursor, Page
+from ..interrupt import stoppable
 
 _T = TypeVar("_T")
 
@@ -85,6 +86,8 @@ class ReadAhead(Generic[_T]):
         """Readers that have not ended yet (an ended reader's items may still be buffered)."""
         self._changed = threading.Condition()
         self._closed = False
+        self._stop = threading.Event()
+        """Set by :meth:`close`: ends the readers' waits (retry back-off, rate limit) at once."""
         self._threads = [
             threading.Thread(
                 target=self._read,
@@ -106,7 +109,12 @@ class ReadAhead(Generic[_T]):
         self.close()
 
     def close(self) -> None:
-        """Stop reading ahead, drop what was read and wait for every fetch in flight to return."""
+        """Stop reading ahead, drop what was read and wait for every fetch in flight to return.
+
+        A reader waiting to retry (or for the rate limit) stops waiting at once
+        (:mod:`loyalty_connector.interrupt`); a request already sent ends within its read timeout.
+        """
+        self._stop.set()
         with self._changed:
             self._closed = True
             self._buffer.clear()
@@ -127,6 +135,10 @@ class ReadAhead(Generic[_T]):
             return True
 
     def _read(self, produce: Callable[[], Iterator[_T]]) -> None:
+        with stoppable(self._stop):
+            self._produce_all(produce)
+
+    def _produce_all(self, produce: Callable[[], Iterator[_T]]) -> None:
         try:
             items = produce()
             try:

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 __all__ = [
     "STREAM_ORDER",
-    "Stopped",
     "SyncRunner",
     "commit_page",
     "describe_failure",
@@ -29,7 +28,6 @@ __all__ = [
 ]
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import datetime, timedelta, timezone
@@ -54,10 +52,6 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class Stopped(Exception):
-    """Raised inside a worker when another worker failed and the backfill is stopping."""
-
-
 def read_stream(
     store: Store,
     adapter: ShopAdapter,
@@ -72,7 +66,6 @@ def read_stream(
     codes: Callable[[Sequence[ReadRecord]], Mapping[str, str]] | None = None,
     on_page: Callable[[RecordCounts], None] | None = None,
     dry_run: bool = False,
-    stop: threading.Event | None = None,
 ) -> RecordCounts:
     """Read ``stream`` from ``start`` to its end (or ``until``), committing each page with its cursor.
 
@@ -85,14 +78,10 @@ def read_stream(
     using a code mark its owner for evaluation. With ``dry_run`` pages are read, checked and
     classified against the store, but nothing is written.
     """
-    if stop is not None and stop.is_set():
-        raise Stopped
     fetch = page_reader(adapter, stream, page_size, until)
     total = RecordCounts()
     with ReadAhead(lambda: keyset_pages(fetch, start), name=f"{adapter.source} {stream.value}") as pages:
         for page in pages:
-            if stop is not None and stop.is_set():
-                raise Stopped
             counts = commit_page(
                 store, adapter.source, stream, page, scope=scope, run_id=run_id, clock=clock, codes=codes,
                 dry_run=dry_run,

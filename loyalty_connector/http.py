@@ -240,6 +240,7 @@ class HttpClient:
             adapter = HTTPAdapter(pool_connections=2, pool_maxsize=pool_maxsize, max_retries=0)
             self._session.mount("https://", adapter)
             self._session.mount("http://", adapter)
+        self._settings: dict[tuple[str, str], dict[str, Any]] = {}
         for name in _LIBRARY_LOGGERS:
             library_logger = logging.getLogger(name)
             if not any(isinstance(f, RedactingFilter) for f in library_logger.filters):
@@ -405,7 +406,7 @@ class HttpClient:
             self._auth.apply(prepared)
         secrets = secrets_in(prepared.headers, call.json_body)
         target = scrub(_loggable_target(prepared.url or ""), secrets)
-        settings = self._session.merge_environment_settings(prepared.url, {}, None, None, None)
+        settings = self._environment(prepared.url or "")
         started = time.perf_counter()
         try:
             response = self._session.send(prepared, timeout=self._timeout, allow_redirects=True, **settings)
@@ -435,6 +436,22 @@ class HttpClient:
             raise self._decide(
                 call, FailureKind.BAD_BODY, reason, reason, status, None, attempt, secrets
             ) from None
+
+    def _environment(self, url: str) -> dict[str, Any]:
+        """requests' settings from the environment (proxies, CA bundle) for ``url``'s host, read once.
+
+        requests reads them on every call, scanning every environment variable twice (proxies and
+        their exceptions) — a quarter of a millisecond per request, for values that do not change
+        while a sync runs. They depend only on the scheme and host, so one lookup per host serves.
+        """
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc)
+        settings = self._settings.get(key)
+        if settings is None:
+            settings = self._settings[key] = dict(
+                self._session.merge_environment_settings(url, {}, None, None, None)
+            )
+        return settings
 
     def _decide(
         self,

@@ -723,3 +723,30 @@ def test_redact_blanks_percent_encoded_oauth_values_in_a_signature_base_string()
     assert "ck_ab" not in cleaned
     assert "tk_9876" not in cleaned
     assert "oauth_version%3D1.0" in cleaned
+
+
+def test_proxy_settings_come_from_the_environment_once_per_host(shop, make_client, monkeypatch):
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "other.test")
+    client = make_client()
+    merged: list[str] = []
+    merge = client._session.merge_environment_settings
+
+    def counting(url: str, *args: Any) -> Any:
+        merged.append(url)
+        return merge(url, *args)
+
+    monkeypatch.setattr(client._session, "merge_environment_settings", counting)
+    shop.get(f"{BASE}/orders", json={"items": []})
+    seen: list[Any] = []
+    original = requests.adapters.HTTPAdapter.send
+
+    def spy(self: Any, request: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs.get("proxies"))
+        return original(self, request, **kwargs)
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", spy)
+    client.get_json("/orders")
+    client.get_json("/orders")
+    assert merged == [f"{BASE}/orders"], "read once for the host, not on every request"
+    assert [proxies["https"] for proxies in seen] == ["http://proxy.internal:3128"] * 2, "every request"

@@ -180,6 +180,11 @@ def test_the_sample_incremental_criteria_is_served_in_mysql_order():
         ("customer", ["updatedAt", "createdAt", "autoIncrement"]),
         ("order_transaction", ["updatedAt", "createdAt", "id"]),
         ("order_transaction", ["updatedAt", "id"]),
+        # what the adapter sends: its keyset sorts end with ``id`` after the unique ``autoIncrement``
+        ("order", ["createdAt", "autoIncrement", "id"]),
+        ("order", ["updatedAt", "autoIncrement", "id"]),
+        ("customer", ["createdAt", "autoIncrement", "id"]),
+        ("customer", ["updatedAt", "autoIncrement", "id"]),
     ],
 )
 def test_the_index_fast_path_answers_exactly_what_a_full_scan_answers(entity, sort, monkeypatch):
@@ -208,7 +213,7 @@ def test_the_index_fast_path_answers_exactly_what_a_full_scan_answers(entity, so
                     ],
                 }
             ]
-            if sort[0] == "updatedAt" and len(sort) == 2:
+            if sort[0] == "updatedAt" and sort[1] != "createdAt":
                 filters = [{"type": "range", "field": "updatedAt", "parameters": {"gt": moment}}]
             payload = {
                 "limit": rng.choice([1, 7, 50]),
@@ -235,3 +240,21 @@ def test_an_incremental_page_near_the_end_builds_only_the_orders_it_returns():
         assert len(page) == 500
         built = pending_before - len(shop.entities["order"].pending)
         assert built <= 1000, f"built {built} orders for one page of 500"
+
+
+@pytest.mark.parametrize("stream", ["customers", "orders"])
+def test_the_adapters_own_keyset_criteria_take_the_index_fast_path(stream):
+    """(Refunds sort on ``order.autoIncrement``, not the transaction's own columns: a full scan.)"""
+    from datetime import datetime, timezone
+
+    from loyalty_connector.adapter import Cursor, Stream
+    from loyalty_connector_shopware.criteria import POPULATIONS, keyset_criteria, stream_query
+
+    query = stream_query(Stream(stream))
+    with ShopwareSandbox(seed=13, customers=20, orders=100) as shop:
+        for population in POPULATIONS:
+            body = keyset_criteria(
+                query, population, Cursor.at(datetime(2024, 1, 1, tzinfo=timezone.utc)), 101, None
+            )
+            criteria = parse_criteria(shop._store, ENTITIES[query.entity], body, max_limit=500)
+            assert search_module._keyset_plan(shop._store, criteria) is not None, (stream, population)

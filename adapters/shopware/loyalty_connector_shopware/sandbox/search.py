@@ -2,7 +2,8 @@
 
 The fast path serves incremental reads. When a search on ``customer``, ``order`` or
 ``order_transaction`` is sorted ``updatedAt, createdAt, <tie>`` (or ``updatedAt, <tie>`` /
-``createdAt, <tie>``, ascending, where ``<tie>`` is ``autoIncrement`` or, without one, ``id``), the
+``createdAt, <tie>``, ascending, where ``<tie>`` is ``autoIncrement`` — optionally followed by
+``id``, which never reorders a unique ``autoIncrement`` — or, without one, ``id``), the
 sorted views of :class:`~.store.KeysetIndex` already are that order. The filters are then read for a
 lower and upper bound on the leading timestamp of each view (``range``/``equals`` on it, ``NULL``
 tests on ``updatedAt``, through ``multi and/or``), the view is bisected to the lower bound and
@@ -93,6 +94,8 @@ def _keyset_plan(
         return None
     names = [s.path.simple for s in criteria.sorting]
     tie = criteria.entity.tiebreak
+    if tie != "id" and names[-2:] == [tie, "id"]:
+        names.pop()  # ``autoIncrement`` is unique: a further sort on ``id`` never reorders anything
     if names == ["updatedAt", "createdAt", tie]:
         views = [(index.never_updated, "never"), (index.updated, "updated")]
     elif names == ["updatedAt", tie]:

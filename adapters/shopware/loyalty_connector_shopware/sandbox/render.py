@@ -40,6 +40,8 @@ class Renderer:
         self.store = store
         self.base_url = base_url
         self.includes = includes or {}
+        self._allowed = {alias: frozenset(fields) for alias, fields in self.includes.items()}
+        """``includes`` as sets: each rendered record tests every one of its keys against them."""
         self._struct_aliases = {alias for alias in self.includes if alias not in ENTITIES}
 
     # plain JSON ----------------------------------------------------------------------------------
@@ -59,7 +61,7 @@ class Renderer:
                 out[name] = self.record(target, related[0], nested) if related else None
         if self._struct_aliases:
             out = {key: self._struct(value) for key, value in out.items()}
-        allowed = self.includes.get(entity.name)
+        allowed = self._allowed.get(entity.name)
         if allowed is not None:
             out = {key: value for key, value in out.items() if key in allowed}
             out["apiAlias"] = entity.name
@@ -73,7 +75,7 @@ class Renderer:
         alias = value.get("apiAlias")
         result = {key: self._struct(item) for key, item in value.items()}
         if isinstance(alias, str) and alias in self._struct_aliases:
-            allowed = self.includes[alias]
+            allowed = self._allowed[alias]
             result = {key: item for key, item in result.items() if key in allowed}
             result["apiAlias"] = alias
         return result
@@ -124,7 +126,7 @@ class Renderer:
                         included[key] = self.resource(target, item, nested, included)
                 relationship["data"] = links if association.to_many else (links[0] if links else None)
             relationships[name] = relationship
-        allowed = self.includes.get(entity.name)
+        allowed = self._allowed.get(entity.name)
         if allowed is not None:
             attributes = {k: v for k, v in attributes.items() if k in allowed or k == "apiAlias"}
             relationships = {k: v for k, v in relationships.items() if k in allowed}

@@ -34,6 +34,7 @@ test: lint typecheck unit
 bench: install
 	$(BIN)/python bench/engine.py
 	$(BIN)/python bench/backfill.py
+	$(BIN)/python bench/evaluation.py
 	$(BIN)/python bench/mapping.py
 	$(BIN)/python bench/evaluation_strategy.py
 

@@ -31,13 +31,11 @@ __all__ = [
     "RedactingFilter",
     "RequestBudget",
     "RetryPolicy",
-    "decode_json",
     "redact",
 ]
 
 import functools
 import itertools
-import json as jsonlib
 import logging
 import random
 import time
@@ -49,13 +47,13 @@ from types import TracebackType
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlsplit
 
-import pydantic_core
 import requests
 import tenacity
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import ConnectTimeoutError, MaxRetryError
 
 from loyalty_connector.errors import AuthenticationError, ConfigurationError, RateLimitedError, ShopError
+from loyalty_connector.fastjson import decode_json
 from loyalty_connector.interrupt import pause
 from loyalty_connector.ratelimit import (
     DEFAULT_ERROR_TABLE,
@@ -88,22 +86,6 @@ _DESCRIPTIONS = {
 _IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
 _LONG_QUERY = 120
 _LIBRARY_LOGGERS = ("urllib3.connectionpool", "urllib3.util.retry")
-
-
-def decode_json(body: bytes | str) -> Any:
-    """A JSON body as Python values, exactly as :func:`json.loads` gives them, in about half its time.
-
-    A page of 100 Magento orders is about 1 MB of JSON: decoding it is the largest share of the CPU a
-    sync spends per record. pydantic's own parser (``pydantic_core.from_json``, installed with
-    pydantic) builds the same values — ``int``, ``float``, ``str``, ``list``, ``dict``, last duplicate
-    key winning — from the same text. The few inputs it refuses that the standard library accepts
-    (a byte-order mark, lone surrogate escapes) go to :func:`json.loads`, so a body is accepted or
-    refused exactly as before; either refusal raises ``ValueError``.
-    """
-    try:
-        return pydantic_core.from_json(body)
-    except ValueError:
-        return jsonlib.loads(body)
 
 
 ParamValue = str | int | float

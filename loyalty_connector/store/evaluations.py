@@ -1,7 +1,8 @@
 """The evaluation side of the store: who to evaluate, their referral links, and writing the outcome.
 
 Writing an outcome is one transaction per batch: ledger entries inserted with
-``ON CONFLICT (key) DO NOTHING`` (so re-evaluating never awards twice), the customers' referral
+``ON CONFLICT (key) DO NOTHING`` (so re-evaluating never awards twice; the keys the batch's
+customers already have are left out before their rows are even built), the customers' referral
 codes and next review times, and the removal of exactly the dirty marks that were evaluated — a
 mark whose generation moved on (a page committed meanwhile touched the customer) stays.
 """
@@ -16,7 +17,7 @@ from datetime import datetime
 
 from ..engine.results import LedgerIntent
 from . import CustomerEvaluation, DueCustomer
-from .rows import LEDGER_COLUMNS, chunks, insert_rows, ledger_row, ts, ts_or_none
+from .rows import LEDGER_COLUMNS, chunks, insert_rows, ledger_rows, ts, ts_or_none
 
 
 def due_customers(
@@ -28,13 +29,16 @@ def due_customers(
         "SELECT due.customer_key, due.generation, (SELECT COUNT(*) FROM orders o"
         " WHERE o.source = ? AND o.customer_key = due.customer_key) FROM ("
         " SELECT customer_key, MAX(generation) AS generation FROM ("
-        "  SELECT customer_key, generation FROM dirty_customers WHERE source = ? AND customer_key > ?"
+        # each side only up to the limit, in key order along its primary key: a batch reads about
+        # ``limit`` marks, not every mark after ``after`` (which made a backfill's batches quadratic)
+        "  SELECT * FROM (SELECT customer_key, generation FROM dirty_customers"
+        "   WHERE source = ? AND customer_key > ? ORDER BY customer_key LIMIT ?)"
         "  UNION ALL"
-        "  SELECT customer_key, NULL FROM customer_reviews"
-        "  WHERE source = ? AND customer_key > ? AND next_review_at <= ?"
+        "  SELECT * FROM (SELECT customer_key, NULL FROM customer_reviews"
+        "   WHERE source = ? AND customer_key > ? AND next_review_at <= ? ORDER BY customer_key LIMIT ?)"
         " ) GROUP BY customer_key ORDER BY customer_key LIMIT ?"
         ") AS due ORDER BY due.customer_key",
-        (source, source, after, source, after, ts(now), limit),
+        (source, source, after, limit, source, after, ts(now), limit, limit),
     ).fetchall()
     return [DueCustomer(row[0], row[1], row[2]) for row in rows]
 
@@ -78,9 +82,30 @@ def insert_intents(
     return insert_rows(
         conn,
         f"INSERT INTO ledger ({LEDGER_COLUMNS})",
-        [ledger_row(intent, at, run_id) for intent in intents],
+        ledger_rows(intents, at, run_id),
         "ON CONFLICT (key) DO NOTHING",
     )
+
+
+def _known_keys(conn: sqlite3.Connection, source: str, customer_keys: Sequence[str]) -> set[str]:
+    """The ledger keys already recorded for these customers.
+
+    Re-evaluating a customer (every sync that touches them) yields their whole history's intents
+    again, nearly all of them recorded already: leaving those out before their rows are built costs
+    one index range per batch instead of a row and a conflicting insert each. ``ON CONFLICT DO
+    NOTHING`` still guards whatever this misses (a key recorded under another customer).
+    """
+    known: set[str] = set()
+    for part in chunks(customer_keys):
+        marks = ",".join("?" * len(part))
+        known.update(
+            row[0]
+            for row in conn.execute(
+                f"SELECT key FROM ledger WHERE source = ? AND customer_key IN ({marks})",  # noqa: S608
+                (source, *part),
+            )
+        )
+    return known
 
 
 def write_evaluations(
@@ -92,7 +117,10 @@ def write_evaluations(
 ) -> int:
     """Everything one batch of evaluations changes; return the number of ledger entries added."""
     stamp = ts(at)
-    added = insert_intents(conn, [i for e in evaluations for i in e.intents], at, run_id)
+    known = _known_keys(conn, source, [e.customer_key for e in evaluations if e.intents])
+    added = insert_intents(
+        conn, [i for e in evaluations for i in e.intents if i.key not in known], at, run_id
+    )
     insert_rows(
         conn,
         "INSERT INTO referral_codes (source, customer_key, code, code_key, created_at)",

@@ -8,7 +8,7 @@ rebuilt from the store's own JSON without validating them again (:mod:`.decode`)
 
 from __future__ import annotations
 
-__all__ = ["load_histories"]
+__all__ = ["collector_paused", "load_histories"]
 
 import gc
 import sqlite3
@@ -25,12 +25,14 @@ from .rows import chunks, ledger_entry
 
 
 @contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a batch of histories is built.
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a batch of histories is built (and used).
 
     A batch is tens of thousands of new objects that all stay alive, and none is part of a cycle, so
     the collections their allocation triggers only traverse them again and again (a quarter of the
-    load time); reference counting frees them as usual. The collector is resumed only if it was on.
+    load time, and as much again while the engine evaluates them); reference counting frees them as
+    usual. The collector is resumed only if it was on, so pauses nest: evaluation pauses it for a
+    whole batch, loading, evaluating and writing, and resumes it once the batch is released.
     """
     was_enabled = gc.isenabled()
     gc.disable()
@@ -43,7 +45,7 @@ def _collector_paused() -> Iterator[None]:
 
 def load_histories(conn: sqlite3.Connection, source: str, keys: Sequence[str]) -> dict[str, StoredHistory]:
     """The stored history of each key (inside the caller's read transaction, so all of one snapshot)."""
-    with _collector_paused():
+    with collector_paused():
         return _load(conn, source, keys)
 
 
@@ -62,8 +64,10 @@ def _load(conn: sqlite3.Connection, source: str, keys: Sequence[str]) -> dict[st
         ):
             customers[key] = decode.customer(data)
         for key, data in conn.execute(
+            # in the index's order (key first): no sort of the large rows, and each key's orders come
+            # by placed_at then external id, all its list needs
             f"SELECT customer_key, data FROM orders WHERE source = ? AND customer_key IN ({marks}) "  # noqa: S608
-            "ORDER BY placed_at, external_id",
+            "ORDER BY customer_key, placed_at, external_id",
             params,
         ):
             orders[key].append(decode.order(data))

@@ -16,6 +16,7 @@ __all__ = [
     "insert_rows",
     "ledger_entry",
     "ledger_row",
+    "ledger_rows",
     "parse_ts",
     "parse_ts_or_none",
     "ts",
@@ -24,7 +25,7 @@ __all__ = [
 
 import json
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, TypeVar
@@ -113,26 +114,64 @@ def decode_record(stream: Stream, data: str) -> Record:
 
 def ledger_row(intent: LedgerIntent, recorded_at: datetime, run_id: int | None) -> tuple[Any, ...]:
     """The ledger columns (in :data:`LEDGER_COLUMNS` order) for one intent."""
-    return (
-        intent.key,
-        intent.kind.value,
-        intent.rule_id,
-        intent.source,
-        intent.customer_key,
-        intent.record,
-        intent.points,
-        None if intent.amount is None else str(intent.amount),
-        intent.currency,
-        None if intent.percent is None else str(intent.percent),
-        ts(intent.effective_at),
-        ts_or_none(intent.available_at),
-        ts_or_none(intent.expires_at),
-        intent.reverses,
-        json.dumps(dict(intent.attributes), sort_keys=True) if intent.attributes else "{}",
-        intent.reason,
-        ts(recorded_at),
-        run_id,
-    )
+    return ledger_rows((intent,), recorded_at, run_id)[0]
+
+
+def ledger_rows(
+    intents: Iterable[LedgerIntent], recorded_at: datetime, run_id: int | None
+) -> list[tuple[Any, ...]]:
+    """The ledger columns (in :data:`LEDGER_COLUMNS` order) of each intent: what :func:`ledger_row`
+    gives, for a batch at a time.
+
+    A batch's intents share many instants (an order's earn, bonus and coupon entries start when it
+    was placed; coupons become available when issued), so each distinct instant is formatted once.
+    """
+    stamps = _Stamps()
+    recorded = ts(recorded_at)
+    return [
+        (
+            intent.key,
+            intent.kind.value,
+            intent.rule_id,
+            intent.source,
+            intent.customer_key,
+            intent.record,
+            intent.points,
+            None if intent.amount is None else str(intent.amount),
+            intent.currency,
+            None if intent.percent is None else str(intent.percent),
+            stamps[intent.effective_at],
+            stamps[intent.available_at],
+            stamps[intent.expires_at],
+            intent.reverses,
+            _attributes_json(intent.attributes),
+            intent.reason,
+            recorded,
+            run_id,
+        )
+        for intent in intents
+    ]
+
+
+class _Stamps(dict[datetime | None, str | None]):
+    """Instant -> its column text, each formatted once on first use; ``None`` stays ``None``."""
+
+    def __init__(self) -> None:
+        super().__init__({None: None})
+
+    def __missing__(self, value: datetime | None) -> str | None:
+        assert value is not None
+        text = self[value] = ts(value)
+        return text
+
+
+_ATTRIBUTES = json.JSONEncoder(sort_keys=True)
+"""What ``json.dumps(..., sort_keys=True)`` builds on every call, built once."""
+
+
+def _attributes_json(attributes: Sequence[tuple[str, str]]) -> str:
+    """``json.dumps(dict(attributes), sort_keys=True)`` (``{}`` when there are none)."""
+    return _ATTRIBUTES.encode(dict(attributes)) if attributes else "{}"
 
 
 def ledger_entry(row: sqlite3.Row) -> LedgerEntry:

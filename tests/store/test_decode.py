@@ -122,3 +122,24 @@ def test_json_of_another_shape_is_validated_instead():
     data["lines"][0]["surprise"] = 1
     with pytest.raises(ValidationError):
         RecordDecoder().order(json.dumps(data))
+
+
+def test_fast_instances_record_the_same_fields_as_set_and_layout_as_validated_ones():
+    order = every_optional_field_order()
+    data = order.model_dump_json()
+    fast, slow = RecordDecoder().order(data), RecordDecoder(fast=False).order(data)
+    pairs = [(fast, slow), (fast.lines[0], slow.lines[0]), (fast.subtotal, slow.subtotal)]
+    for built, validated in pairs:
+        assert built.model_fields_set == validated.model_fields_set
+        assert list(built.__dict__) == list(validated.__dict__)
+        assert built.model_dump_json() == validated.model_dump_json()
+    assert fast.lines[0].model_fields_set is not fast.lines[1].model_fields_set, "never shared"
+
+
+def test_money_of_another_shape_in_a_line_is_validated_not_taken_from_the_cache():
+    decoder = RecordDecoder()
+    data = json.loads(every_optional_field_order().model_dump_json())
+    decoder.order(json.dumps(data))  # the decoder now knows every amount of the order
+    data["lines"][0]["tax"]["note"] = "extra"
+    with pytest.raises(ValidationError):
+        decoder.order(json.dumps(data))

@@ -1,4 +1,4 @@
-"""decode_json: the same values json.loads gives, accepting and refusing exactly what it does."""
+"""fastjson.decode_json: the same values json.loads gives, accepting and refusing exactly what it does."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from loyalty_connector.http import decode_json
+from loyalty_connector.fastjson import decode_json
 
 documents = st.recursive(
     st.none()

@@ -7,8 +7,6 @@ import sqlite3
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-import pytest
-
 from loyalty_connector.engine.results import IntentKind, LedgerIntent
 from loyalty_connector.store import CustomerEvaluation
 from loyalty_connector.store import pages as page_writes
@@ -75,13 +73,6 @@ def test_ledger_rows_encode_exactly_what_one_row_at_a_time_did():
 def test_attributes_that_are_not_text_are_still_encoded_by_json():
     odd = intent(1, attributes=(("count", 3), ("flag", True)))  # not what the engine makes, still valid
     assert ledger_rows([odd], NOW, None)[0][14] == json.dumps({"count": 3, "flag": True}, sort_keys=True)
-
-
-@pytest.fixture
-def store(tmp_path):
-    store = SqliteStore(tmp_path / "loyalty.db")
-    yield store
-    store.close()
 
 
 def raw(store: SqliteStore) -> sqlite3.Connection:

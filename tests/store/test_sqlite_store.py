@@ -131,13 +131,6 @@ def page(stream: Stream, items: list[ReadRecord], **kwargs: object) -> PageWrite
     )  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def store(tmp_path):
-    opened = SqliteStore(tmp_path / "loyalty.db")
-    yield opened
-    opened.close()
-
-
 def raw(store: SqliteStore) -> sqlite3.Connection:
     conn = sqlite3.connect(store.path)
     conn.row_factory = sqlite3.Row

@@ -19,14 +19,23 @@ from decimal import Decimal
 from typing import Any
 
 from ..domain import quantize
-from .results import IntentKind, LedgerIntent, Redemption, RuleOutcome, intent_key, new_intent, new_outcome
+from .results import (
+    IntentKind,
+    LedgerIntent,
+    Redemption,
+    RuleOutcome,
+    intent_key_prefix,
+    new_intent,
+    new_outcome,
+)
 from .slots import check_builder
 
 REDEMPTION_RULE_ID = "points"
 """Rule id of REDEMPTION intents (redemptions are facts, not rules)."""
 
 _KIND_VALUES = {kind: kind.value for kind in IntentKind}
-"""Kind strings for :func:`intent_key` (reading ``.value`` off an enum member is slow in a hot loop)."""
+_EXPIRY, _REVERSAL = IntentKind.EXPIRY, IntentKind.REVERSAL
+"""Kind strings of idempotency keys (reading ``.value`` off an enum member is slow in a hot loop)."""
 
 
 def counted_at(intent: LedgerIntent) -> datetime:
@@ -177,13 +186,13 @@ class _Account:
         at: datetime,
         reason: str,
         points: int,
-        *,
         available_at: datetime | None = None,
         reverses: str | None = None,
-        attributes: dict[str, str] | None = None,
+        attributes: tuple[tuple[str, str], ...] = (),
         amount: Decimal | None = None,
     ) -> None:
-        key = intent_key(rule_id, _KIND_VALUES[kind], self.source, self.customer_key, record)
+        """Write one entry; ``attributes`` already sorted by name."""
+        key = intent_key_prefix(rule_id, _KIND_VALUES[kind], self.source, self.customer_key) + record
         self.intents.append(
             new_intent(
                 key,
@@ -195,11 +204,13 @@ class _Account:
                 at,
                 reason,
                 points,
-                amount=amount,
-                currency=self.currency if amount is not None else None,
-                available_at=available_at,
-                reverses=reverses,
-                attributes=tuple(sorted(attributes.items())) if attributes else (),
+                amount,
+                self.currency if amount is not None else None,
+                None,
+                available_at,
+                None,
+                reverses,
+                attributes,
             )
         )
 
@@ -225,9 +236,15 @@ class _Account:
         if batch.remaining > 0 and grant.expires_at is not None:
             reason = f"{batch.remaining} of {grant.points} points from {grant.record} expired unused"
             self._entry(
-                IntentKind.EXPIRY, grant.rule_id, grant.record, grant.expires_at, reason, -batch.remaining,
-                reverses=grant.key,
-            )  # fmt: skip
+                _EXPIRY,
+                grant.rule_id,
+                grant.record,
+                grant.expires_at,
+                reason,
+                -batch.remaining,
+                None,
+                grant.key,
+            )
             batch.remaining = 0
 
     def reverse(self, claim: ReversalClaim, batch: _Batch) -> None:
@@ -245,15 +262,15 @@ class _Account:
         total = own + clawed
         if total <= 0:
             return
-        attributes = {"requested": str(wanted)}
+        # sorted by name: clawed_back, requested, unrecovered
+        attributes: tuple[tuple[str, str], ...] = (("requested", str(wanted)),)
         if clawed:
-            attributes["clawed_back"] = str(clawed)
+            attributes = (("clawed_back", str(clawed)), *attributes)
         if total < wanted:
-            attributes["unrecovered"] = str(wanted - total)
+            attributes += (("unrecovered", str(wanted - total)),)
         self._entry(
-            IntentKind.REVERSAL, claim.rule_id, claim.record, claim.at,
-            f"{total} points reversed: {claim.reason}", -total,
-            available_at=max(claim.at, counted_at(grant)), reverses=grant.key, attributes=attributes,
+            _REVERSAL, claim.rule_id, claim.record, claim.at, f"{total} points reversed: {claim.reason}",
+            -total, max(claim.at, counted_at(grant)), grant.key, attributes,
         )  # fmt: skip
 
     def redeem(self, redemption: Redemption) -> None:
@@ -279,5 +296,5 @@ class _Account:
                 value = quantize(Decimal(total) / self.points_per_unit, self.currency)
             self._entry(
                 IntentKind.REDEMPTION, REDEMPTION_RULE_ID, f"redemption:{redemption.key}", redemption.at,
-                redemption.reason, -total, attributes=attributes, amount=value,
+                redemption.reason, -total, attributes=tuple(sorted(attributes.items())), amount=value,
             )  # fmt: skip

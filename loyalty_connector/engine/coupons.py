@@ -117,7 +117,7 @@ class CouponRules:
                         new_outcome(
                             rule_id,
                             False,
-                            f"order {fact.number}: subtotal {value:,}{below}",
+                            f"order {fact.number}: subtotal {fact.spend_text}{below}",
                             min(_ONE, value / minimum),
                             f"{minimum - value:,} {currency}",
                         )
@@ -134,7 +134,7 @@ class CouponRules:
                         customer_key,
                         record,
                         placed,
-                        f"{described}{fact.number} ({value:,}{reached}",
+                        f"{described}{fact.number} ({fact.spend_text}{reached}",
                         0,
                         amount,
                         discount_currency,

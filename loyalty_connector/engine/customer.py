@@ -25,7 +25,7 @@ from ..domain import Customer, Order, Refund
 from ..program import Program
 from .account import counted_at, settle_points
 from .coupons import CouponRules
-from .facts import OrderReader, latest_orders, refunds_by_order
+from .facts import OrderReader, refunds_by_order
 from .levels import LevelRules, LevelState
 from .points import PointsPlan, PointsRules
 from .referrals import ReferralRules
@@ -168,7 +168,7 @@ class CustomerEvaluator:
         if own_group is None and customer.group_id is not None:
             own_group = group_codes.get(customer.group_id, customer.group_id)
         refunds = refunds_by_order(history.refunds, now) if history.refunds else {}
-        orders = self._reader.read(latest_orders(history.orders, now), refunds, own_group, group_codes)
+        orders = self._reader.read(history.orders, refunds, own_group, group_codes, now)
         intents: list[LedgerIntent] = []
         outcomes: list[RuleOutcome] = []
         for fact in orders:

@@ -16,7 +16,7 @@ from bisect import bisect_left, bisect_right
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from operator import itemgetter
 from zoneinfo import ZoneInfo
@@ -38,6 +38,8 @@ _LEVEL = _LEVEL_KIND.value
 
 
 _INSTANT = itemgetter(0)
+_LAST = (datetime.max.replace(tzinfo=timezone.utc), _ZERO, 0)
+"""An event after every other: it closes the figures of the last real instant."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +90,14 @@ _new_state: Callable[..., LevelState] = _StateBuilder  # type: ignore[assignment
 class LevelTimeline:
     """One customer's qualified and held levels over time (level indexes; -1 is no level)."""
 
-    times: tuple[datetime, ...]
-    qualified: tuple[int, ...]
-    spend: tuple[Decimal, ...]
-    orders: tuple[int, ...]
-    change_times: tuple[datetime, ...]
-    held: tuple[int, ...]
+    times: Sequence[datetime]
+    """Every instant where the figures change, in order (a customer's timeline is built and read by
+    one evaluation, so these are the lists it built, not copies)."""
+    qualified: Sequence[int]
+    spend: Sequence[Decimal]
+    orders: Sequence[int]
+    change_times: Sequence[datetime]
+    held: Sequence[int]
 
     def held_at(self, at: datetime) -> int:
         """Index of the level held at ``at`` (changes at ``at`` included)."""
@@ -125,12 +129,12 @@ class _TimelineBuilder:
 
     def __init__(
         self,
-        times: tuple[datetime, ...],
-        qualified: tuple[int, ...],
-        spend: tuple[Decimal, ...],
-        orders: tuple[int, ...],
-        change_times: tuple[datetime, ...],
-        held: tuple[int, ...],
+        times: Sequence[datetime],
+        qualified: Sequence[int],
+        spend: Sequence[Decimal],
+        orders: Sequence[int],
+        change_times: Sequence[datetime],
+        held: Sequence[int],
     ) -> None:
         self.times = times
         self.qualified = qualified
@@ -187,14 +191,13 @@ class LevelRules:
         # (instant, spend delta, order-count delta). Orders come in time order, so entries and window
         # exits are two sorted runs and the one stable sort mostly merges; equal instants are summed
         # before the level is decided.
-        entries: list[tuple[datetime, Decimal, int]] = []
+        events: list[tuple[datetime, Decimal, int]] = []
         exits: list[tuple[datetime, Decimal, int]] = []
         others: list[tuple[datetime, Decimal, int]] = [
             (created_at + days, _ZERO, 0) for days in self._milestones
         ]
-        enter, leave = entries.append, exits.append
+        enter, leave = events.append, exits.append
         statuses, window = self.statuses, self._window
-        origin = created_at
         for fact in orders:
             spend = fact.spend
             if spend is None:
@@ -203,18 +206,18 @@ class LevelRules:
             if status not in statuses:
                 continue
             placed = fact.placed_at
-            if placed < origin:
-                origin = placed
-            end = placed + window
             enter((placed, spend, 1))
             if fact.refunds or status is _CLOSED:
-                left, counting = self._reductions(fact, spend, end, others.append, reader)
-                leave((end, -left, -1 if counting else 0))
+                left, counting = self._reductions(fact, spend, placed + window, others.append, reader)
+                leave((placed + window, -left, -1 if counting else 0))
             else:
-                leave((end, -spend, -1))
-        others.append((origin, _ZERO, 0))
-        events = entries + exits + others
+                leave((placed + window, -spend, -1))
+        # the first event: the account's creation, or an order placed before it
+        others.append((events[0][0] if events and events[0][0] < created_at else created_at, _ZERO, 0))
+        events += exits
+        events += others
         events.sort(key=_INSTANT)
+        events.append(_LAST)
 
         # a level's membership criterion as the instant it is first met; the order count is
         # compared first (the cheapest comparison, and the one that most often fails)
@@ -226,30 +229,35 @@ class LevelRules:
         qualified: list[int] = []
         spends: list[Decimal] = []
         counts: list[int] = []
+        starts: list[datetime] = []
+        """Where a run of one qualified level starts (and ``runs``, its level)."""
+        runs: list[int] = []
         add_time, add_level = times.append, qualified.append
         add_spend, add_count = spends.append, counts.append
-        spend, count = _ZERO, 0
-        # equal instants are summed before the level is decided: each event sees the next one's instant
-        following: list[datetime | None] = [event[0] for event in events]
-        following.append(None)
-        for (at, d_spend, d_count), next_at in zip(events, following[1:], strict=True):
+        spend, count, previous = _ZERO, 0, -2
+        # equal instants are summed before the level is decided: an instant's figures are complete
+        # when the next instant comes (the last event, far in the future, closes the last instant)
+        at = events[0][0]
+        for instant, d_spend, d_count in events:
+            if instant != at:
+                add_time(at)
+                add_spend(spend)
+                add_count(count)
+                level = -1
+                for index, min_orders, min_spend, member_from in criteria:
+                    if count >= min_orders and spend >= min_spend and at >= member_from:
+                        level = index
+                        break
+                add_level(level)
+                if level != previous:
+                    starts.append(at)
+                    runs.append(level)
+                    previous = level
+                at = instant
             spend += d_spend
             count += d_count
-            if next_at == at:
-                continue
-            add_time(at)
-            add_spend(spend)
-            add_count(count)
-            level = -1
-            for index, min_orders, min_spend, member_from in criteria:
-                if count >= min_orders and spend >= min_spend and at >= member_from:
-                    level = index
-                    break
-            add_level(level)
-        change_times, held = self._held(times, qualified)
-        return _new_timeline(
-            tuple(times), tuple(qualified), tuple(spends), tuple(counts), tuple(change_times), tuple(held)
-        )
+        change_times, held = self._held(starts, runs)
+        return _new_timeline(times, qualified, spends, counts, change_times, held)
 
     def _reductions(
         self,
@@ -282,22 +290,13 @@ class LevelRules:
             left, counting = _ZERO, False
         return left, counting
 
-    def _held(self, times: list[datetime], qualified: list[int]) -> tuple[list[datetime], list[int]]:
-        """Sliding maximum of ``qualified`` over ``[t - grace, t]``: the instants where it changes.
+    def _held(self, starts: list[datetime], levels: list[int]) -> tuple[list[datetime], list[int]]:
+        """Sliding maximum of the qualified level over ``[t - grace, t]``: the instants where it changes.
 
-        Level ``qualified[i]`` holds on ``[times[i], times[i + 1])`` and is held until
-        ``times[i + 1] + grace``. Runs of equal levels are merged first: a run is held over the same
-        instants as its parts, and most events (an order that changes no level) extend a run. The
-        held level can only change where a run starts or a run's grace ends.
+        ``levels[i]`` is qualified from ``starts[i]`` until ``starts[i + 1]`` (runs of one level, so
+        consecutive levels differ) and held until ``starts[i + 1] + grace``. The held level can only
+        change where a run starts or a run's grace ends.
         """
-        starts: list[datetime] = []
-        levels: list[int] = []
-        previous = None
-        for at, level in zip(times, qualified, strict=True):
-            if level != previous:
-                starts.append(at)
-                levels.append(level)
-                previous = level
         grace = self._grace
         n = len(starts)
         if n == 1:  # one run (most short histories): held from its start, unless it is "no level"

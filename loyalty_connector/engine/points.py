@@ -189,7 +189,8 @@ class PointsRules:
         """Group code -> does the rule exclude it (one casefold per group, not per order)."""
         total = earning = 0
         for fact, level in zip(orders, [-1] * len(orders) if levels is None else levels, strict=True):
-            if fact.spend is None:
+            base = fact.bases[base_index]
+            if base is None:  # the order's currency is left out of rewards
                 continue
             status = fact.status
             canceled = status is _CANCELED
@@ -207,7 +208,6 @@ class PointsRules:
             if why is not None:
                 add_outcome(new_outcome(rule_id, False, f"no points for order {fact.number}: {why}"))
                 continue
-            base = fact.bases[base_index]
             if not base:
                 continue
             multiplier = multipliers[level]
@@ -222,7 +222,8 @@ class PointsRules:
             placed = fact.placed_at
             available = placed + pending
             record = "order:" + fact.id
-            reason = f"{points} points for order {fact.number}: {base:,}{tails[level]}"
+            text = fact.spend_text if base is fact.spend else f"{base:,}"
+            reason = f"{points} points for order {fact.number}: {text}{tails[level]}"
             grant = new_intent(
                 prefix + record,
                 _EARN_KIND,
@@ -239,7 +240,7 @@ class PointsRules:
                 available,
                 None if expiry is None else available + expiry,
                 None,
-                (("base", str(base)),) + attributes[level],
+                (("base", str(base)), *attributes[level]),
             )
             grant_points(grant)
             total += points
@@ -269,7 +270,7 @@ class PointsRules:
                     new_outcome(
                         rule.id,
                         False,
-                        f"no bonus for order {fact.number}: subtotal {value:,} {currency} is below "
+                        f"no bonus for order {fact.number}: subtotal {fact.spend_text} {currency} is below "
                         f"{rule.min_subtotal:,} {currency}",
                         progress=value / rule.min_subtotal,
                         missing=f"{rule.min_subtotal - value:,} {currency}",

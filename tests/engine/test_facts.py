@@ -111,6 +111,7 @@ def test_subtotals_equal_qualifying_subtotal_then_convert_amount_digit_for_digit
         spend = convert_amount(prog, qualifying_subtotal(source, "after_discounts"), currency)
         # same value and same exponent: reasons and attributes print them
         assert repr(fact.spend) == repr(spend)
+        assert fact.spend_text == ("" if spend is None else f"{spend:,}")
         for rule, index in zip(rules, indexes, strict=True):
             base = convert_amount(
                 prog, qualifying_subtotal(source, rule["base"], rule["exclude_skus"]), currency
@@ -156,3 +157,49 @@ def test_refunds_are_grouped_by_order_oldest_first_and_those_after_now_are_left_
         now=T0 + timedelta(hours=10),
     )
     assert {k: [r.external_id for r in v] for k, v in grouped.items()} == {"o1": ["r1", "r2"], "o2": ["r3"]}
+
+
+@given(
+    hours=st.lists(st.integers(0, 40), min_size=0, max_size=8),
+    picks=st.lists(st.tuples(st.integers(0, 7), st.integers(-30, 30)), max_size=4),
+    now_hour=st.integers(0, 60),
+    shuffle=st.randoms(use_true_random=False),
+)
+def test_reading_a_raw_history_gives_the_facts_of_latest_orders_whatever_its_order(
+    hours: list[int], picks: list[tuple[int, int]], now_hour: int, shuffle: Any
+) -> None:
+    """The usual history (each order once, in time order) is read as it comes; shuffled ones, re-read
+    versions (even with another placed_at) and orders after ``now`` go through ``latest_orders``."""
+    reader = OrderReader(program("convert", [{"id": "r", "rate": 1, "exclude_skus": ["CARD"]}]))
+    reader.base_index(True, ["CARD"])
+    base = [order(n, "EUR", [("PAPER", 100 * n, 0, LineKind.PRODUCT, False)]) for n in range(len(hours))]
+    orders = [
+        o.model_copy(update={"placed_at": T0 + timedelta(hours=h)}) for o, h in zip(base, hours, strict=True)
+    ]
+    for index, shift in picks:
+        if orders:
+            again = orders[index % len(orders)]
+            orders.append(
+                again.model_copy(
+                    update={
+                        "placed_at": again.placed_at + timedelta(hours=shift % 3),
+                        "updated_at": again.updated_at + timedelta(hours=shift),
+                        "status": OrderStatus.CANCELED,
+                    }
+                )
+            )
+    shuffled = list(orders)
+    shuffle.shuffle(shuffled)
+    now = T0 + timedelta(hours=now_hour)
+    for history in (sorted(orders, key=lambda o: (o.placed_at, o.external_id)), shuffled):
+        facts = reader.read(history, {}, None, {}, now)
+        assert [f.order for f in facts] == latest_orders(history, now)
+        assert all(f.placed_at == f.order.placed_at and f.status is f.order.status for f in facts)
+
+
+def test_a_history_in_time_order_is_read_as_it_comes() -> None:
+    reader = OrderReader(program("convert", []))
+    orders = [order(n, "EUR", [("PAPER", 1000, 100, LineKind.PRODUCT, False)]) for n in range(3)]
+    facts = reader.read(orders, {}, None, {}, T0 + timedelta(days=1))
+    assert [f.order for f in facts] == orders
+    assert [f.spend_text for f in facts] == ["9.00"] * 3

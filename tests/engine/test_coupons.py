@@ -1,16 +1,17 @@
 """Next-purchase and birthday coupons: boundaries, leap days, New Year, time zones, abuse checks."""
 
-import textwrap
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import engine_kit as kit
 import pytest
+from engine_kit import one_line_order
 
-from loyalty_connector.domain import Customer, Money, Order, OrderLine, OrderStatus
+from loyalty_connector.domain import Customer, Order, OrderStatus
 from loyalty_connector.engine.coupons import birthday_in
 from loyalty_connector.engine.customer import CustomerEvaluator, CustomerResult, History
 from loyalty_connector.engine.results import IntentKind, LedgerIntent
-from loyalty_connector.program import Program, parse_program
+from loyalty_connector.program import Program
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -30,42 +31,11 @@ coupons:
 
 
 def program(body: str = COUPONS) -> Program:
-    head = "version: 1\nname: test\ncurrency: EUR\ntimezone: Europe/Berlin\n"
-    return parse_program(head + textwrap.dedent(body))
-
-
-def money(amount: str) -> Money:
-    return Money.of(amount, "EUR")
+    return kit.program(body)
 
 
 def order(oid: str, placed: datetime, amount: str, status: OrderStatus = OrderStatus.COMPLETE) -> Order:
-    line = OrderLine(
-        line_id=f"{oid}-1",
-        sku="CHAIR-ERGO",
-        qty=Decimal(1),
-        unit_price=money(amount),
-        row_total=money(amount),
-        discount=money("0"),
-        tax=money("0"),
-    )
-    return Order(
-        source="shop",
-        external_id=oid,
-        number=oid,
-        customer_id="c1",
-        email="buyer@kontor.example",
-        status=status,
-        raw_status=status.value,
-        currency="EUR",
-        placed_at=placed,
-        updated_at=placed,
-        lines=(line,),
-        subtotal=money(amount),
-        discount=money("0"),
-        shipping=money("0"),
-        tax=money("0"),
-        grand_total=money(amount),
-    )
+    return one_line_order(oid, placed, amount, sku="CHAIR-ERGO", status=status)
 
 
 def customer(

@@ -1,13 +1,15 @@
 """Loyalty levels: upgrade at once, downgrade after grace, rolling window, membership, time zones."""
 
-import textwrap
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from loyalty_connector.domain import Customer, Money, Order, OrderLine, OrderStatus, Refund
+import engine_kit as kit
+from engine_kit import money, one_line_order
+
+from loyalty_connector.domain import Customer, Order, OrderStatus, Refund
 from loyalty_connector.engine.customer import CustomerEvaluator, CustomerResult, History
 from loyalty_connector.engine.results import IntentKind
-from loyalty_connector.program import Program, parse_program
+from loyalty_connector.program import Program
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -31,12 +33,7 @@ levels:
 
 
 def program(body: str = LEVELS) -> Program:
-    head = "version: 1\nname: test\ncurrency: EUR\ntimezone: Europe/Berlin\n"
-    return parse_program(head + textwrap.dedent(body))
-
-
-def money(amount: str | Decimal) -> Money:
-    return Money.of(amount, "EUR")
+    return kit.program(body)
 
 
 def order(
@@ -47,33 +44,7 @@ def order(
     status: OrderStatus = OrderStatus.COMPLETE,
     updated: datetime | None = None,
 ) -> Order:
-    line = OrderLine(
-        line_id=f"{oid}-1",
-        sku="PAPER-A4",
-        qty=Decimal(1),
-        unit_price=money(amount),
-        row_total=money(amount),
-        discount=money("0"),
-        tax=money("0"),
-    )
-    return Order(
-        source="shop",
-        external_id=oid,
-        number=oid,
-        customer_id="c1",
-        email="buyer@kontor.example",
-        status=status,
-        raw_status=status.value,
-        currency="EUR",
-        placed_at=placed,
-        updated_at=updated or placed,
-        lines=(line,),
-        subtotal=money(amount),
-        discount=money("0"),
-        shipping=money("0"),
-        tax=money("0"),
-        grand_total=money(amount),
-    )
+    return one_line_order(oid, placed, amount, sku="PAPER-A4", status=status, updated=updated)
 
 
 def customer(created: datetime = T0 - 400 * DAY) -> Customer:

@@ -1,15 +1,16 @@
 """Reward points: earning, rounding, holding period, FIFO expiry, redemptions and reversals."""
 
-import textwrap
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import engine_kit as kit
 import pytest
+from engine_kit import money
 
-from loyalty_connector.domain import Customer, LineKind, Money, Order, OrderLine, OrderStatus, Refund
+from loyalty_connector.domain import Customer, LineKind, Order, OrderLine, OrderStatus, Refund
 from loyalty_connector.engine.customer import CustomerEvaluator, CustomerResult, History
 from loyalty_connector.engine.results import IntentKind, LedgerIntent, Redemption
-from loyalty_connector.program import Program, parse_program
+from loyalty_connector.program import Program
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -28,13 +29,7 @@ points:
 
 
 def program(body: str = POINTS, **top: str) -> Program:
-    head = {"version": "1", "name": "test", "currency": "EUR", "timezone": "Europe/Berlin", **top}
-    text = "".join(f"{key}: {value}\n" for key, value in head.items())
-    return parse_program(text + textwrap.dedent(body))
-
-
-def money(amount: str | Decimal, currency: str = "EUR") -> Money:
-    return Money.of(amount, currency)
+    return kit.program(body, **top)
 
 
 def order(

@@ -1,12 +1,13 @@
 """Referrals: codes, self-referral checks, returning referees, caps, void before and reversal after payout."""
 
-import textwrap
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+import engine_kit as kit
 import pytest
+from engine_kit import one_line_order
 
-from loyalty_connector.domain import Customer, Money, Order, OrderLine, OrderStatus, Refund
+from loyalty_connector.domain import Customer, Money, Order, OrderStatus, Refund
 from loyalty_connector.engine.customer import CustomerEvaluator, CustomerResult, History, Referee
 from loyalty_connector.engine.referrals import (
     CROCKFORD_ALPHABET,
@@ -16,7 +17,7 @@ from loyalty_connector.engine.referrals import (
     vat_key,
 )
 from loyalty_connector.engine.results import IntentKind, LedgerIntent
-from loyalty_connector.program import Program, parse_program
+from loyalty_connector.program import Program
 
 UTC = timezone.utc
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
@@ -40,8 +41,7 @@ referrals:
 
 
 def program(body: str = REFERRALS, **top: str) -> Program:
-    head = {"version": "1", "name": "test", "currency": "EUR", "timezone": "Europe/Berlin", **top}
-    return parse_program("".join(f"{k}: {v}\n" for k, v in head.items()) + textwrap.dedent(body))
+    return kit.program(body, **top)
 
 
 def person(cid: str, email: str, *, company: str | None = None, vat_id: str | None = None) -> Customer:
@@ -74,37 +74,10 @@ def order(
     currency: str = "EUR",
     code: str | None = CODE,
 ) -> Order:
-    def money(value: str) -> Money:
-        return Money.of(value, currency)
-
-    line = OrderLine(
-        line_id=f"{oid}-1",
-        sku="TONER-BLK",
-        qty=Decimal(1),
-        unit_price=money(amount),
-        row_total=money(amount),
-        discount=money("0"),
-        tax=money("0"),
-    )
-    return Order(
-        source="shop",
-        external_id=oid,
-        number=oid,
-        customer_id=customer_id,
-        email=f"{customer_id}@example.org",
-        status=status,
-        raw_status=status.value,
-        currency=currency,
-        placed_at=placed,
-        updated_at=updated or placed,
-        lines=(line,),
-        subtotal=money(amount),
-        discount=money("0"),
-        shipping=money("0"),
-        tax=money("0"),
-        grand_total=money(amount),
-        coupon_codes=(code,) if code else (),
-    )
+    return one_line_order(
+        oid, placed, amount, sku="TONER-BLK", customer_id=customer_id, email=f"{customer_id}@example.org",
+        status=status, updated=updated, currency=currency, coupon_codes=(code,) if code else (),
+    )  # fmt: skip
 
 
 def referee(who: Customer, *orders: Order, refunds: tuple[Refund, ...] = ()) -> Referee:

@@ -286,6 +286,7 @@ def our_backfill(spec: dict[str, Any]) -> dict[str, Any]:
             since=SINCE,
             until=UNTIL,
             window=timedelta(days=spec["window_days"]),
+            **({"workers": spec["workers"]} if spec.get("workers") else {}),
             referral_secret=SECRET,
             clock=lambda: NOW,
             on_progress=progress,
@@ -422,7 +423,7 @@ def run_ours(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def our_spec(
-    shop: str, info: dict[str, Any], page_size: int, window: timedelta, profile: bool
+    shop: str, info: dict[str, Any], page_size: int, window: timedelta, profile: bool, workers: int | None
 ) -> dict[str, Any]:
     """What the child needs: the programme source, its credentials and the backfill's shape."""
     source = dict(info["source"])
@@ -432,7 +433,7 @@ def our_spec(
         settings["auth"] = "bearer"
         source["credentials"] = {"access_token": "MAGENTO_ACCESS_TOKEN"}
     source["settings"] = settings
-    return {"source": source, "env": env, "window_days": window.days, "profile": profile}
+    return {"source": source, "env": env, "window_days": window.days, "profile": profile, "workers": workers}
 
 
 # --- main ---------------------------------------------------------------------------------------------
@@ -440,19 +441,24 @@ def our_spec(
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
     window = timedelta(days=args.window_days)
+
+    def spec(info: dict[str, Any], profile: bool = False) -> dict[str, Any]:
+        return our_spec(args.shop, info, args.page_size, window, profile, args.workers)
+
     with serve(args.shop, args.orders, customers_for(args.orders)) as info:
         run_baseline(args.shop, info, args.page_size, window)  # warms the shop
-        ours = run_ours(our_spec(args.shop, info, args.page_size, window, profile=False))
+        ours = run_ours(spec(info))
         baseline = run_baseline(args.shop, info, args.page_size, window)
         profile = None
         if args.profile:
-            profile = run_ours(our_spec(args.shop, info, args.page_size, window, profile=True))
+            profile = run_ours(spec(info, profile=True))
     small_orders = max(1, args.orders // 4)
     with serve(args.shop, small_orders, customers_for(small_orders)) as info:
-        small = run_ours(our_spec(args.shop, info, args.page_size, window, profile=False))
+        small = run_ours(spec(info))
     result: dict[str, Any] = {
         "shop": args.shop,
         "orders": args.orders,
+        "workers": args.workers or "default",
         "records": ours["records"],
         "baseline_records": baseline["records"],
         "requests": ours["requests"],
@@ -516,6 +522,9 @@ def main() -> None:
     parser.add_argument("--shop", choices=("magento", "shopware"), default="magento")
     parser.add_argument("--page-size", type=int, default=100)
     parser.add_argument("--window-days", type=int, default=30)
+    parser.add_argument(
+        "--workers", type=int, default=None, help="our backfill's workers [default: Backfill's, 2]"
+    )
     parser.add_argument("--profile", action="store_true", help="also profile our backfill (cProfile)")
     parser.add_argument("--json", action="store_true", help="print one JSON object instead of text")
     parser.add_argument("--child", help=argparse.SUPPRESS)

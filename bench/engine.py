@@ -49,12 +49,14 @@ import gc
 import json
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
+
+from timing import best_of  # bench/ is on sys.path
 
 from loyalty_connector.domain import Customer, LineKind, Order, OrderStatus, Refund, minor_unit, quantize
 from loyalty_connector.engine import Cart, CartResult, CustomerResult, Engine, History, IntentKind
@@ -404,17 +406,6 @@ def minimal_account(m: Minimal, account: Account) -> list[tuple[list[Decimal | N
 
 
 # --- running and checking -----------------------------------------------------------------------------
-
-
-def best_of(repeats: int, runs: dict[str, Callable[[], object]]) -> dict[str, float]:
-    """Best CPU time of each run over ``repeats`` rounds, the runs interleaved within a round."""
-    best = dict.fromkeys(runs, float("inf"))
-    for _ in range(repeats):
-        for name, run in runs.items():
-            began = time.process_time()
-            run()
-            best[name] = min(best[name], time.process_time() - began)
-    return best
 
 
 def check(

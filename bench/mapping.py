@@ -21,10 +21,11 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from typing import Any
+
+from timing import best_of  # bench/ is on sys.path
 
 from loyalty_connector.adapter import Stream
 from loyalty_connector.testing import read_all
@@ -130,17 +131,6 @@ def shopware_payloads(orders: int) -> tuple[dict[str, list[str]], dict[str, Mapp
         "refunds": mapper(Stream.REFUNDS, lambda row: map_refund(row, "bench")),
     }
     return pages, mappers, json.loads
-
-
-def best_of(repeats: int, runs: dict[str, Callable[[], None]]) -> dict[str, float]:
-    """Best ``time.process_time`` of each run over ``repeats`` interleaved rounds."""
-    best = dict.fromkeys(runs, float("inf"))
-    for _ in range(repeats):
-        for name, run in runs.items():
-            began = time.process_time()
-            run()
-            best[name] = min(best[name], time.process_time() - began)
-    return best
 
 
 def measure(shop: str, orders: int, repeats: int) -> dict[str, Any]:

@@ -5,8 +5,6 @@ from __future__ import annotations
 __all__ = ["quarantine", "unlock"]
 
 import dataclasses
-import os
-import socket
 
 import click
 
@@ -131,7 +129,7 @@ def unlock(context: Context, source: str, force: bool) -> None:
             if held is None:
                 click.echo(f"source {source} is not locked")
                 return
-            if not force and held.host == socket.gethostname() and _alive(held.pid):
+            if not force and held.running_here():
                 fail(
                     f"the {held.kind} of {source} (pid {held.pid}, since {held.started_at.isoformat()}) "
                     "is still running on this host; stop it first, or pass --force"
@@ -143,13 +141,3 @@ def unlock(context: Context, source: str, force: bool) -> None:
         f"removed the lock of {source}: {held.kind} run {held.run_id} (pid {held.pid} on {held.host}, "
         f"since {held.started_at.isoformat()}) is marked interrupted"
     )
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

@@ -30,6 +30,7 @@ __all__ = [
 ]
 
 import os
+import socket
 from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -124,6 +125,19 @@ class LockInfo:
     host: str
     started_at: datetime
     run_id: int | None
+
+    def running_here(self) -> bool:
+        """The holder is a live process on this host. (On another host it cannot be checked: a lock
+        held there must be assumed alive.)"""
+        if self.host != socket.gethostname():
+            return False
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:  # alive, owned by another user
+            return True
+        return True
 
 
 @dataclass(frozen=True)

@@ -26,16 +26,6 @@ from .rows import parse_ts, parse_ts_or_none, ts
 logger = logging.getLogger(__name__)
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def _lock(row: sqlite3.Row) -> LockInfo:
     return LockInfo(
         source=row["source"],
@@ -57,7 +47,7 @@ def take_lock(conn: sqlite3.Connection, kind: str, source: str, at: datetime) ->
     pid, host = os.getpid(), socket.gethostname()
     held = read_lock(conn, source)
     if held is not None:
-        if held.host != host or _pid_alive(held.pid):
+        if held.host != host or held.running_here():
             raise ConflictError(
                 f"another {held.kind} of source {source} is running (pid {held.pid} on {held.host} "
                 f"since {held.started_at.isoformat()}); wait for it or remove a stale lock with "
